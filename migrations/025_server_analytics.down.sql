@@ -1,0 +1,16 @@
+-- Rollback of migration 025 (V25__server_analytics.sql). Run by hand:
+--   psql "$DATABASE_URL" -f migrations/025_server_analytics.down.sql
+-- Migration 026 builds on these tables, so this file undoes it too, then removes the
+-- migration records so that a later start applies both again. CineVault's own tables
+-- (users, libraries, media_items) are never touched.
+BEGIN;
+DROP TABLE IF EXISTS stream_errors;
+DROP TABLE IF EXISTS alert_log;
+DROP TABLE IF EXISTS alert_rules;
+DROP TABLE IF EXISTS notification_channels;
+DROP TABLE IF EXISTS daily_stats;
+DROP TABLE IF EXISTS system_metrics;
+DROP TABLE IF EXISTS transcode_history;
+DROP TABLE IF EXISTS stream_sessions;
+DELETE FROM refinery_schema_history WHERE version >= 25;
+COMMIT;

@@ -1,0 +1,163 @@
+//! The HTTP layer: one router, the admin and ingest subtrees behind their credentials, and
+//! the layers every request goes through (tracing, metrics, body limit, time limit).
+
+pub mod auth;
+pub mod extract;
+mod health;
+mod status;
+
+use std::time::{Duration, Instant};
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, MethodRouter};
+use axum::Router;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::error::AppError;
+use crate::metrics::{HttpLabels, RouteLabels};
+use crate::state::AppState;
+
+/// How long one request may take before it is answered 503; bounded so that a database
+/// that stops answering never leaves a client hanging.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One admin route: registered from this table, so the auth tests can walk exactly what the
+/// router serves.
+pub struct AdminRoute {
+    pub method: Method,
+    pub path: &'static str,
+    pub handler: MethodRouter<AppState>,
+}
+
+fn admin(method: Method, path: &'static str, handler: MethodRouter<AppState>) -> AdminRoute {
+    AdminRoute {
+        method,
+        path,
+        handler,
+    }
+}
+
+/// Every admin route under `/api/v1`, with its method.
+pub fn admin_routes() -> Vec<AdminRoute> {
+    vec![admin(Method::GET, "/status", get(status::status))]
+}
+
+/// Every ingest route under `/api/v1/ingest`.
+pub fn ingest_routes() -> Vec<AdminRoute> {
+    Vec::new()
+}
+
+fn build_subtree(routes: Vec<AdminRoute>) -> Router<AppState> {
+    routes
+        .into_iter()
+        .fold(Router::new(), |router, r| router.route(r.path, r.handler))
+}
+
+pub fn router(state: AppState) -> Router {
+    let admin = build_subtree(admin_routes()).route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        auth::require_admin,
+    ));
+    let ingest = build_subtree(ingest_routes()).route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        auth::require_ingest,
+    ));
+    let api =
+        Router::new()
+            .nest("/ingest", ingest)
+            .merge(admin)
+            .layer(middleware::from_fn_with_state(
+                state.clone(),
+                require_migrated,
+            ));
+    let metrics = Router::new()
+        .route("/metrics", get(health::metrics))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_metrics,
+        ));
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .merge(metrics)
+        .nest("/api/v1", api)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .layer(middleware::from_fn(time_limit))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            record_metrics,
+        ))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn not_found() -> AppError {
+    AppError::not_found("no such endpoint")
+}
+
+async fn method_not_allowed() -> AppError {
+    AppError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take that method",
+    )
+}
+
+/// Until this process has seen every migration applied, API calls answer 503 rather than
+/// failing on a missing table.
+async fn require_migrated(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Result<Response, AppError> {
+    if !state.is_migrated() {
+        return Err(AppError::unavailable(
+            "the sidecar is starting: database migrations are not applied yet",
+        ));
+    }
+    Ok(next.run(req).await)
+}
+
+async fn time_limit(req: Request, next: Next) -> Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => AppError::unavailable("the request took too long; try again").into_response(),
+    }
+}
+
+async fn record_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().to_string();
+    // The matched route template, never the raw path, so ids do not explode cardinality.
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let resp = next.run(req).await;
+    let elapsed = start.elapsed().as_secs_f64();
+    state
+        .metrics
+        .http_requests
+        .get_or_create(&HttpLabels {
+            method: method.clone(),
+            route: route.clone(),
+            status: resp.status().as_u16(),
+        })
+        .inc();
+    state
+        .metrics
+        .http_duration
+        .get_or_create(&RouteLabels { method, route })
+        .observe(elapsed);
+    resp
+}

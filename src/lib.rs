@@ -1,0 +1,126 @@
+//! cinevault-analytics: the analytics, monitoring and alerting sidecar of CineVault.
+//!
+//! `main.rs` parses configuration and calls [`run`]; tests call it too, on port 0.
+
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod logging;
+pub mod metrics;
+pub mod secret;
+pub mod state;
+pub mod workers;
+
+use std::future::IntoFuture;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::state::AppState;
+use crate::workers::Workers;
+
+/// Serves the API and runs the workers until `shutdown` fires, then stops gracefully: stop
+/// accepting, let in-flight requests finish, let workers finish their step, all within
+/// `config.shutdown_timeout`.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let pool = db::connect_pool(
+        config.database_url.expose(),
+        usize::from(config.db_pool_size),
+        config.db_timeout,
+    )?;
+    let deadline = config.shutdown_timeout;
+    let state = AppState::new(config, pool);
+    let addr = listener
+        .local_addr()
+        .context("reading the listen address")?;
+    tracing::info!(config = %state.config.summary(), "starting");
+
+    let mut workers = Workers::new(shutdown.child_token());
+    workers.spawn(
+        "migrations",
+        migrate_until_done(state.clone(), workers.cancel_token()),
+    );
+
+    let app = http::router(state.clone());
+    tracing::info!(%addr, "listening");
+    let server = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .into_future();
+    let mut server = tokio::spawn(server);
+
+    tokio::select! {
+        _ = shutdown.cancelled() => {}
+        res = &mut server => {
+            // The server ended without being asked to: that is a failure, not a shutdown.
+            workers.shutdown(deadline).await;
+            return match res {
+                Ok(Ok(())) => Err(anyhow::anyhow!("the HTTP server stopped unexpectedly")),
+                Ok(Err(err)) => Err(err).context("the HTTP server failed"),
+                Err(err) => Err(err).context("the HTTP server task failed"),
+            };
+        }
+    }
+
+    tracing::info!("shutting down");
+    let started = tokio::time::Instant::now();
+    match tokio::time::timeout(deadline, &mut server).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(err))) => tracing::error!(error = %err, "server error during shutdown"),
+        Ok(Err(err)) => tracing::error!(error = %err, "server task failed"),
+        Err(_) => {
+            tracing::warn!("in-flight requests did not finish in time; closing them");
+            server.abort();
+        }
+    }
+    let left = deadline.saturating_sub(started.elapsed());
+    workers.shutdown(left.max(Duration::from_millis(100))).await;
+    state.pool.close();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Applies migrations, retrying with backoff while the database is unreachable, so the
+/// sidecar can start before its database does. The API answers 503 until this succeeds.
+async fn migrate_until_done(state: AppState, cancel: CancellationToken) -> anyhow::Result<()> {
+    let mut backoff = Duration::from_millis(250);
+    loop {
+        let attempt = async {
+            let mut client =
+                db::connect_one(state.config.database_url.expose(), state.config.db_timeout)
+                    .await?;
+            db::migrate::run(&mut client).await
+        };
+        match attempt.await {
+            Ok(applied) => {
+                if applied.is_empty() {
+                    tracing::info!("database schema is up to date");
+                } else {
+                    tracing::info!(?applied, "applied database migrations");
+                }
+                state.mark_migrated();
+                return Ok(());
+            }
+            Err(err) => {
+                tracing::warn!(
+                    error = format!("{err:#}"),
+                    retry_in_ms = backoff.as_millis() as u64,
+                    "cannot apply migrations yet"
+                );
+            }
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(30));
+    }
+}
