@@ -58,8 +58,9 @@ pub async fn run(
     let mut server = tokio::spawn(server);
 
     tokio::select! {
+        biased;
         _ = shutdown.cancelled() => {}
-        res = &mut server => {
+        res = &mut server, if !shutdown.is_cancelled() => {
             // The server ended without being asked to: that is a failure, not a shutdown.
             workers.shutdown(deadline).await;
             return match res {

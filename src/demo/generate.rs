@@ -234,6 +234,10 @@ fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
     &items[rng.gen_range(0..items.len())]
 }
 
+fn pick_str(rng: &mut StdRng, items: &[&'static str]) -> &'static str {
+    items[rng.gen_range(0..items.len())]
+}
+
 /// Picks from `(value, weight)` pairs.
 fn weighted<T: Copy>(rng: &mut StdRng, items: &[(T, u32)]) -> T {
     let total: u32 = items.iter().map(|(_, w)| w).sum();
@@ -543,7 +547,7 @@ fn activity(
                     session_id: session.id,
                     user_id: user.id,
                     media_item_id: item.id,
-                    message: *pick(rng, STREAM_ERRORS),
+                    message: pick_str(rng, STREAM_ERRORS),
                     occurred_at: started_at + Duration::seconds(i64::from(duration_seconds)),
                 });
             }
@@ -625,7 +629,7 @@ fn make_session(
         },
         bytes_served: rate * i64::from(duration_seconds),
         duration_seconds,
-        client_info: *pick(rng, CLIENTS),
+        client_info: pick_str(rng, CLIENTS),
         started_at,
         ended_at,
         is_active,
@@ -666,7 +670,7 @@ fn make_transcode(rng: &mut StdRng, n: usize, session: &Session, item: &MediaIte
         },
         file_size_bytes: if success { session.bytes_served } else { 0 },
         success,
-        error_message: (!success).then(|| *pick(rng, TRANSCODE_ERRORS)),
+        error_message: (!success).then(|| pick_str(rng, TRANSCODE_ERRORS)),
         started_at: session.started_at,
         completed_at: Some(
             session.started_at + Duration::seconds(i64::from(duration_seconds.max(1))),

@@ -51,21 +51,25 @@ pub fn ingest_routes() -> Vec<AdminRoute> {
     Vec::new()
 }
 
-fn build_subtree(routes: Vec<AdminRoute>) -> Router<AppState> {
+/// A subtree of routes behind one credential check (none when the table is empty: axum
+/// refuses a route layer over no routes).
+fn guarded<F, Fut>(routes: Vec<AdminRoute>, state: &AppState, check: F) -> Router<AppState>
+where
+    F: Fn(State<AppState>, Request, Next) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Response, AppError>> + Send + 'static,
+{
+    if routes.is_empty() {
+        return Router::new();
+    }
     routes
         .into_iter()
         .fold(Router::new(), |router, r| router.route(r.path, r.handler))
+        .route_layer(middleware::from_fn_with_state(state.clone(), check))
 }
 
 pub fn router(state: AppState) -> Router {
-    let admin = build_subtree(admin_routes()).route_layer(middleware::from_fn_with_state(
-        state.clone(),
-        auth::require_admin,
-    ));
-    let ingest = build_subtree(ingest_routes()).route_layer(middleware::from_fn_with_state(
-        state.clone(),
-        auth::require_ingest,
-    ));
+    let admin = guarded(admin_routes(), &state, auth::require_admin);
+    let ingest = guarded(ingest_routes(), &state, auth::require_ingest);
     let api =
         Router::new()
             .nest("/ingest", ingest)
