@@ -38,7 +38,7 @@ install_postgres() {
 # Runs a command as the postgres user when we are root; as ourselves otherwise.
 as_pg() {
     if [ "$(id -u)" -eq 0 ]; then
-        runuser -u postgres -- "$@"
+        (cd / && runuser -u postgres -- "$@")
     else
         "$@"
     fi
