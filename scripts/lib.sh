@@ -51,7 +51,7 @@ pg_home() {
     mkdir -p "$dir"
     if [ "$(id -u)" -eq 0 ]; then
         chown postgres: "$dir"
-        if ! runuser -u postgres -- test -w "$dir"; then
+        if ! (cd / && runuser -u postgres -- test -w "$dir"); then
             dir="/var/tmp/cinevault-analytics-pg/$(printf '%s' "$REPO" | cksum | cut -d' ' -f1)"
             mkdir -p "$dir"
             chown postgres: "$dir"
