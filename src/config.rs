@@ -50,6 +50,12 @@ pub struct DemoArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GpuMode {
+    Auto,
+    Off,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
     Json,
@@ -94,6 +100,14 @@ pub struct Config {
     /// Filesystem path whose disk usage is collected (the primary media path).
     #[arg(long, env = "CINEVAULT_MEDIA_PATH", default_value = "/")]
     pub media_path: PathBuf,
+
+    /// Where /proc is read from (in a container, mount the host's /proc and point here).
+    #[arg(long, env = "CINEVAULT_PROC_ROOT", default_value = "/proc")]
+    pub proc_root: PathBuf,
+
+    /// NVIDIA GPU metrics through NVML: auto (on when the driver is present) or off.
+    #[arg(long, env = "CINEVAULT_GPU", value_enum, default_value_t = GpuMode::Auto)]
+    pub gpu: GpuMode,
 
     /// Name of this host in system_metrics and alerts. Default: the host name.
     #[arg(long, env = "CINEVAULT_HOST_NAME", value_name = "NAME", value_parser = parse_host_name)]
@@ -166,6 +180,10 @@ impl Config {
     /// The configured zone, else the host's, else UTC.
     pub fn time_zone(&self) -> Tz {
         self.timezone.unwrap_or_else(host_time_zone)
+    }
+
+    pub fn gpu_enabled(&self) -> bool {
+        self.gpu == GpuMode::Auto
     }
 
     /// The configured host name, else the machine's.

@@ -2,11 +2,13 @@
 //!
 //! `main.rs` parses configuration and calls [`run`]; tests call it too, on port 0.
 
+pub mod collector;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod ingest;
 pub mod logging;
 pub mod metrics;
 pub mod secret;
@@ -38,16 +40,41 @@ pub async fn run(
         config.db_timeout,
     )?;
     let deadline = config.shutdown_timeout;
-    let state = AppState::new(config, pool);
+    let metrics = metrics::Metrics::new(&config.host());
+    // Writers outlive the HTTP server (they answer its last requests); stopped after it.
+    let writer_stop = CancellationToken::new();
+    let writers = (usize::from(config.db_pool_size) / 2).clamp(1, 4);
+    let (ingest, writer_tasks) =
+        ingest::IngestWriter::start(pool.clone(), metrics.clone(), writers, writer_stop.clone());
+    let state = AppState::new(config, pool, metrics, ingest);
     let addr = listener
         .local_addr()
         .context("reading the listen address")?;
     tracing::info!(config = %state.config.summary(), "starting");
 
     let mut workers = Workers::new(shutdown.child_token());
+    // Fired once the schema is in place; workers that need it wait for it.
+    let migrated = CancellationToken::new();
     workers.spawn(
         "migrations",
-        migrate_until_done(state.clone(), workers.cancel_token()),
+        migrate_until_done(state.clone(), workers.cancel_token(), migrated.clone()),
+    );
+    let cancel = workers.cancel_token();
+    workers.spawn(
+        "collector",
+        after(
+            migrated.clone(),
+            cancel.clone(),
+            collector::run(state.clone(), cancel.clone()),
+        ),
+    );
+    workers.spawn(
+        "reaper",
+        after(
+            migrated.clone(),
+            cancel.clone(),
+            workers::reaper::run(state.clone(), cancel),
+        ),
     );
 
     let app = http::router(state.clone());
@@ -82,6 +109,9 @@ pub async fn run(
             server.abort();
         }
     }
+    writer_stop.cancel();
+    let left = deadline.saturating_sub(started.elapsed());
+    let _ = tokio::time::timeout(left, futures_util::future::join_all(writer_tasks)).await;
     let left = deadline.saturating_sub(started.elapsed());
     workers.shutdown(left.max(Duration::from_millis(100))).await;
     state.pool.close();
@@ -91,7 +121,26 @@ pub async fn run(
 
 /// Applies migrations, retrying with backoff while the database is unreachable, so the
 /// sidecar can start before its database does. The API answers 503 until this succeeds.
-async fn migrate_until_done(state: AppState, cancel: CancellationToken) -> anyhow::Result<()> {
+/// Runs `work` once `ready` fires (workers that need the schema wait for the migrations).
+async fn after<F>(
+    ready: CancellationToken,
+    cancel: CancellationToken,
+    work: F,
+) -> anyhow::Result<()>
+where
+    F: std::future::Future<Output = anyhow::Result<()>>,
+{
+    tokio::select! {
+        _ = cancel.cancelled() => Ok(()),
+        _ = ready.cancelled() => work.await,
+    }
+}
+
+async fn migrate_until_done(
+    state: AppState,
+    cancel: CancellationToken,
+    migrated: CancellationToken,
+) -> anyhow::Result<()> {
     let mut backoff = Duration::from_millis(250);
     loop {
         let attempt = async {
@@ -108,6 +157,7 @@ async fn migrate_until_done(state: AppState, cancel: CancellationToken) -> anyho
                     tracing::info!(?applied, "applied database migrations");
                 }
                 state.mark_migrated();
+                migrated.cancel();
                 return Ok(());
             }
             Err(err) => {

@@ -9,6 +9,7 @@ use deadpool_postgres::Pool;
 
 use crate::config::Config;
 use crate::http::auth::Authenticator;
+use crate::ingest::IngestWriter;
 use crate::metrics::Metrics;
 
 #[derive(Clone)]
@@ -19,6 +20,7 @@ pub struct Inner {
     pub pool: Pool,
     pub auth: Authenticator,
     pub metrics: Metrics,
+    pub ingest: IngestWriter,
     pub time_zone: Tz,
     pub host: String,
     pub started_at: DateTime<Utc>,
@@ -34,7 +36,7 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(config: Config, pool: Pool) -> Self {
+    pub fn new(config: Config, pool: Pool, metrics: Metrics, ingest: IngestWriter) -> Self {
         let auth = Authenticator::new(
             config.admin_tokens.clone(),
             config.ingest_token.clone(),
@@ -44,7 +46,8 @@ impl AppState {
         Self(Arc::new(Inner {
             time_zone: config.time_zone(),
             host: config.host(),
-            metrics: Metrics::new(),
+            metrics,
+            ingest,
             auth,
             pool,
             config,

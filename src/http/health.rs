@@ -3,14 +3,17 @@
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::header::CONTENT_TYPE;
-use axum::http::StatusCode;
+use axum::http::header::{ACCEPT, CONTENT_TYPE};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
 use crate::error::AppError;
-use crate::metrics::PoolLabels;
+use crate::ingest::events::PlaybackType;
+use crate::metrics::{
+    encode_text_004, PlaybackLabel, StateLabel, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE,
+};
 use crate::state::AppState;
 
 /// The process is alive and serving; says nothing about the database.
@@ -47,28 +50,83 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-pub async fn metrics(State(state): State<AppState>) -> Result<Response, AppError> {
-    let status = state.pool.status();
+/// The scrape: OpenMetrics when the scraper asks for it, Prometheus text 0.0.4 otherwise.
+pub async fn metrics(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    refresh_at_scrape(&state).await;
+    let body = state
+        .metrics
+        .encode_openmetrics()
+        .map_err(|e| AppError::internal(anyhow::anyhow!("encoding metrics: {e}")))?;
+    let wants_openmetrics = headers
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/openmetrics-text"));
+    let (content_type, body) = if wants_openmetrics {
+        (OPENMETRICS_CONTENT_TYPE, body)
+    } else {
+        (TEXT_CONTENT_TYPE, encode_text_004(&body))
+    };
+    Ok(([(CONTENT_TYPE, content_type)], body).into_response())
+}
+
+/// Pool usage and live sessions are read now rather than tracked. The database query is
+/// bounded: when it is slow or away, the scrape still answers with the last values.
+async fn refresh_at_scrape(state: &AppState) {
     let m = &state.metrics;
+    let status = state.pool.status();
     let idle = i64::try_from(status.available).unwrap_or(0);
     let total = i64::try_from(status.size).unwrap_or(0);
     m.db_pool_connections
-        .get_or_create(&PoolLabels { state: "idle" })
+        .get_or_create(&StateLabel { state: "idle" })
         .set(idle);
     m.db_pool_connections
-        .get_or_create(&PoolLabels { state: "in_use" })
+        .get_or_create(&StateLabel { state: "in_use" })
         .set((total - idle).max(0));
     m.db_pool_max
         .set(i64::try_from(status.max_size).unwrap_or(0));
-    let body = m
-        .encode()
-        .map_err(|e| AppError::internal(anyhow::anyhow!("encoding metrics: {e}")))?;
-    Ok((
-        [(
-            CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        body,
-    )
-        .into_response())
+    if !state.is_migrated() {
+        return;
+    }
+    let live = async {
+        let client = state.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT playback_type, count(*) FROM stream_sessions WHERE is_active GROUP BY 1",
+                &[],
+            )
+            .await?;
+        let transcodes: i64 = client
+            .query_one(
+                "SELECT count(*) FROM transcode_history WHERE completed_at IS NULL",
+                &[],
+            )
+            .await?
+            .get(0);
+        anyhow::Ok((rows, transcodes))
+    };
+    match tokio::time::timeout(Duration::from_secs(1), live).await {
+        Ok(Ok((rows, transcodes))) => {
+            for t in PlaybackType::ALL {
+                let n: i64 = rows
+                    .iter()
+                    .find(|r| r.get::<_, &str>(0) == t.as_str())
+                    .map(|r| r.get(1))
+                    .unwrap_or(0);
+                m.active_streams
+                    .get_or_create(&PlaybackLabel {
+                        playback_type: t.as_str(),
+                    })
+                    .set(n);
+            }
+            m.active_transcodes.set(transcodes);
+        }
+        Ok(Err(err)) => tracing::debug!(
+            error = format!("{err:#}"),
+            "live session counts unavailable"
+        ),
+        Err(_) => tracing::debug!("live session counts timed out"),
+    }
 }

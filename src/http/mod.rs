@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod extract;
 mod health;
+mod ingest;
 mod status;
 
 use std::time::{Duration, Instant};
@@ -12,7 +13,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, MethodRouter};
+use axum::routing::{get, post, put, MethodRouter};
 use axum::Router;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -48,7 +49,30 @@ pub fn admin_routes() -> Vec<AdminRoute> {
 
 /// Every ingest route under `/api/v1/ingest`.
 pub fn ingest_routes() -> Vec<AdminRoute> {
-    Vec::new()
+    vec![
+        admin(Method::POST, "/sessions", post(ingest::session_start)),
+        admin(
+            Method::POST,
+            "/sessions/{id}/progress",
+            post(ingest::session_progress),
+        ),
+        admin(
+            Method::POST,
+            "/sessions/{id}/stop",
+            post(ingest::session_stop),
+        ),
+        admin(Method::POST, "/stream-errors", post(ingest::stream_error)),
+        admin(Method::POST, "/transcodes", post(ingest::transcode_start)),
+        admin(
+            Method::POST,
+            "/transcodes/{id}/complete",
+            post(ingest::transcode_complete),
+        ),
+        admin(Method::PUT, "/users", put(ingest::user)),
+        admin(Method::PUT, "/libraries", put(ingest::library)),
+        admin(Method::PUT, "/media-items", put(ingest::media_item)),
+        admin(Method::POST, "/batch", post(ingest::batch)),
+    ]
 }
 
 /// A subtree of routes behind one credential check (none when the table is empty: axum

@@ -1,6 +1,8 @@
 //! Background workers are started from one place, held by name, and joined on shutdown
 //! within a deadline. Each is `async fn(state, cancel) -> anyhow::Result<()>`.
 
+pub mod reaper;
+
 use std::future::Future;
 use std::time::Duration;
 

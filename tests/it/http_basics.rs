@@ -115,15 +115,15 @@ async fn metrics_are_open_by_default_and_count_requests() {
     let body = r.text().await.expect("text");
     assert!(
         body.contains(
-            "cinevault_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"}"
+            "cinevault_analytics_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"}"
         ),
         "{body}"
     );
     assert!(
-        body.contains("cinevault_db_pool_max_connections 4"),
+        body.contains("cinevault_analytics_db_pool_max_connections 4"),
         "{body}"
     );
-    assert!(body.contains("cinevault_build_info"), "{body}");
+    assert!(body.contains("cinevault_analytics_build_info"), "{body}");
     app.stop().await;
 }
 

@@ -1,0 +1,99 @@
+//! The collector's SQL: one row per run, and the retention purge.
+
+use anyhow::Context;
+use chrono::Utc;
+
+use super::readers::summarize;
+use super::Snapshot;
+use crate::state::AppState;
+
+/// Rows deleted per purge statement, and statements per run: bounded work per cycle.
+const PURGE_BATCH: i64 = 10_000;
+const PURGE_BATCHES_PER_RUN: usize = 20;
+const PURGE_LOCK: i64 = 0x0c1e_7a01_0000_0003;
+
+pub async fn insert(state: &AppState, s: &Snapshot) -> anyhow::Result<()> {
+    let client = state
+        .pool
+        .get()
+        .await
+        .context("getting a database connection")?;
+    let gpu = s.gpus.as_deref().map(summarize).unwrap_or_default();
+    let as_f32 = |v: Option<f64>| v.map(|x| x as f32);
+    let (mem_pct, mem_mb) = s
+        .memory
+        .map(|m| (m.used_percent() as f32, m.used_mib()))
+        .unwrap_or((0.0, 0));
+    let (dt, du, df) = s
+        .disk
+        .map(|d| (d.total_gb() as f32, d.used_gb() as f32, d.free_gb() as f32))
+        .unwrap_or((0.0, 0.0, 0.0));
+    let stmt = client
+        .prepare_cached(
+            "INSERT INTO system_metrics (host, cpu_percent, memory_percent, memory_used_mb,
+                 gpu_encoder_percent, gpu_memory_percent, gpu_temp_celsius, disk_total_gb,
+                 disk_used_gb, disk_free_gb, active_streams, active_transcodes, recorded_at)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                 (SELECT count(*) FROM stream_sessions WHERE is_active),
+                 (SELECT count(*) FROM transcode_history WHERE completed_at IS NULL),
+                 $11",
+        )
+        .await?;
+    client
+        .execute(
+            &stmt,
+            &[
+                &state.host,
+                &(s.cpu_percent.unwrap_or(0.0) as f32),
+                &mem_pct,
+                &mem_mb,
+                &as_f32(gpu.encoder_percent),
+                &as_f32(gpu.memory_percent),
+                &as_f32(gpu.temperature_celsius),
+                &dt,
+                &du,
+                &df,
+                &Utc::now(),
+            ],
+        )
+        .await
+        .context("storing the system_metrics row")?;
+    Ok(())
+}
+
+/// Deletes rows older than the retention, a batch at a time; one replica at a time.
+pub async fn purge(state: &AppState) -> anyhow::Result<u64> {
+    let retention = chrono::Duration::from_std(state.config.metrics_retention)
+        .unwrap_or(chrono::Duration::days(30));
+    let cutoff = Utc::now() - retention;
+    let mut client = state
+        .pool
+        .get()
+        .await
+        .context("getting a database connection")?;
+    let mut deleted = 0;
+    for _ in 0..PURGE_BATCHES_PER_RUN {
+        let tx = client.transaction().await?;
+        let locked: bool = tx
+            .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&PURGE_LOCK])
+            .await?
+            .get(0);
+        if !locked {
+            break;
+        }
+        let n = tx
+            .execute(
+                "DELETE FROM system_metrics WHERE id IN (
+                     SELECT id FROM system_metrics WHERE recorded_at < $1 LIMIT $2)",
+                &[&cutoff, &PURGE_BATCH],
+            )
+            .await
+            .context("purging old system_metrics rows")?;
+        tx.commit().await?;
+        deleted += n;
+        if n < PURGE_BATCH as u64 {
+            break;
+        }
+    }
+    Ok(deleted)
+}

@@ -1,0 +1,405 @@
+//! Each event as SQL inside the writer's transaction. Every statement is idempotent: a
+//! retried start inserts nothing, figures only move forward, a stop keeps its first end.
+
+use chrono::Utc;
+use deadpool_postgres::Transaction;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::Row;
+use uuid::Uuid;
+
+use super::events::{opt_str, Event, PlaybackType};
+use crate::error::AppError;
+
+/// What an applied event changed, for the Prometheus counters (counted after commit).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Effect {
+    pub session_started: Option<PlaybackType>,
+    pub bytes_served: i64,
+    pub watch_seconds: i64,
+    /// (success, hw_accel) of a transcode that completed now.
+    pub transcode_completed: Option<(bool, Option<String>)>,
+    pub stream_error: bool,
+}
+
+/// A refusal for one event: the HTTP status it deserves and the field at fault.
+#[derive(Debug)]
+pub enum Refusal {
+    NotFound {
+        field: &'static str,
+        message: String,
+    },
+    Unprocessable {
+        field: &'static str,
+        message: String,
+    },
+    Conflict {
+        message: String,
+    },
+    /// A database failure: the whole group is retried or answered 503/500.
+    Database(tokio_postgres::Error),
+}
+
+impl From<tokio_postgres::Error> for Refusal {
+    fn from(e: tokio_postgres::Error) -> Self {
+        Refusal::Database(e)
+    }
+}
+
+impl Refusal {
+    /// The HTTP error, with `prefix` (e.g. `events[3].`) before the field name.
+    pub fn into_app_error(self, prefix: &str) -> AppError {
+        match self {
+            Refusal::NotFound { field, message } => {
+                AppError::not_found(message).with_field(format!("{prefix}{field}"))
+            }
+            Refusal::Unprocessable { field, message } => {
+                AppError::unprocessable(format!("{prefix}{field}"), message)
+            }
+            Refusal::Conflict { message } => AppError::conflict(message),
+            Refusal::Database(e) => AppError::from(e),
+        }
+    }
+}
+
+/// Turns a foreign-key violation into "unknown user 'id'" naming the field.
+fn missing_reference(
+    err: tokio_postgres::Error,
+    refs: &[(&'static str, &'static str, Option<Uuid>)],
+) -> Refusal {
+    let Some(db) = err.as_db_error() else {
+        return Refusal::Database(err);
+    };
+    if *db.code() == SqlState::UNIQUE_VIOLATION {
+        return Refusal::Conflict {
+            message: format!(
+                "conflicts with an existing record: {}",
+                db.detail().unwrap_or(db.message())
+            ),
+        };
+    }
+    if *db.code() != SqlState::FOREIGN_KEY_VIOLATION {
+        return Refusal::Database(err);
+    }
+    let constraint = db.constraint().unwrap_or("");
+    for (field, what, id) in refs {
+        if constraint.contains(field) {
+            let id = id.map(|i| i.to_string()).unwrap_or_default();
+            return Refusal::Unprocessable {
+                field,
+                message: format!("unknown {what} '{id}'"),
+            };
+        }
+    }
+    Refusal::Unprocessable {
+        field: "body",
+        message: "refers to a record that does not exist".into(),
+    }
+}
+
+/// Statements are prepared once per connection and cached, so an event costs one round
+/// trip, and events issued together are pipelined in the order they were issued.
+async fn exec(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<u64, tokio_postgres::Error> {
+    let stmt = tx.prepare_cached(sql).await?;
+    tx.execute(&stmt, params).await
+}
+
+async fn query_opt(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Option<Row>, tokio_postgres::Error> {
+    let stmt = tx.prepare_cached(sql).await?;
+    tx.query_opt(&stmt, params).await
+}
+
+pub async fn apply(tx: &Transaction<'_>, event: &Event) -> Result<Effect, Refusal> {
+    let now = Utc::now();
+    match event {
+        Event::SessionStart(s) => {
+            let started = s.started_at.map(|t| t.0).unwrap_or(now);
+            let inserted = exec(
+                tx,
+                "INSERT INTO stream_sessions (id, user_id, media_item_id, playback_type, quality,
+                         codec, resolution, container, client_info, started_at, last_reported_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+                     ON CONFLICT (id) DO NOTHING",
+                &[
+                    &s.id.0,
+                    &s.user_id.0,
+                    &s.media_item_id.0,
+                    &s.playback_type.as_str(),
+                    &opt_str(&s.quality),
+                    &opt_str(&s.codec),
+                    &opt_str(&s.resolution),
+                    &opt_str(&s.container),
+                    &opt_str(&s.client_info),
+                    &started,
+                ],
+            )
+            .await
+            .map_err(|e| {
+                missing_reference(
+                    e,
+                    &[
+                        ("user_id", "user", Some(s.user_id.0)),
+                        ("media_item_id", "media item", Some(s.media_item_id.0)),
+                    ],
+                )
+            })?;
+            Ok(Effect {
+                session_started: (inserted == 1).then_some(s.playback_type),
+                ..Effect::default()
+            })
+        }
+        Event::SessionProgress {
+            session_id,
+            progress,
+        } => {
+            let at = progress.reported_at.map(|t| t.0).unwrap_or(now);
+            update_session(
+                tx,
+                session_id.0,
+                Some(progress.bytes_served.0),
+                Some(progress.duration_seconds.get()),
+                at,
+                None,
+            )
+            .await
+        }
+        Event::SessionStop { session_id, stop } => {
+            let at = stop.ended_at.map(|t| t.0).unwrap_or(now);
+            update_session(
+                tx,
+                session_id.0,
+                stop.bytes_served.map(|b| b.0),
+                stop.duration_seconds.map(|d| d.get()),
+                at,
+                Some(at),
+            )
+            .await
+        }
+        Event::StreamError(e) => {
+            let id = e.id.map(|i| i.0).unwrap_or_else(Uuid::new_v4);
+            let at = e.occurred_at.map(|t| t.0).unwrap_or(now);
+            let session = e.session_id.map(|i| i.0);
+            let inserted = exec(tx,
+                    "INSERT INTO stream_errors (id, session_id, user_id, media_item_id, message, occurred_at)
+                     SELECT $1, $2,
+                            COALESCE($3, (SELECT user_id FROM stream_sessions WHERE id = $2)),
+                            COALESCE($4, (SELECT media_item_id FROM stream_sessions WHERE id = $2)),
+                            $5, $6
+                     ON CONFLICT (id) DO NOTHING",
+                    &[&id, &session, &e.user_id.map(|i| i.0), &e.media_item_id.map(|i| i.0), &e.message.0, &at],
+                )
+                .await
+                .map_err(|err| {
+                    missing_reference(err, &[
+                        ("session_id", "session", session),
+                        ("user_id", "user", e.user_id.map(|i| i.0)),
+                        ("media_item_id", "media item", e.media_item_id.map(|i| i.0)),
+                    ])
+                })?;
+            Ok(Effect {
+                stream_error: inserted == 1,
+                ..Effect::default()
+            })
+        }
+        Event::TranscodeStart(t) => {
+            let started = t.started_at.map(|x| x.0).unwrap_or(now);
+            exec(tx,
+                "INSERT INTO transcode_history (id, media_item_id, user_id, input_codec, output_codec,
+                     input_resolution, output_resolution, hw_accel, quality, started_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                 ON CONFLICT (id) DO NOTHING",
+                &[
+                    &t.id.0,
+                    &t.media_item_id.0,
+                    &t.user_id.0,
+                    &opt_str(&t.input_codec),
+                    &opt_str(&t.output_codec),
+                    &opt_str(&t.input_resolution),
+                    &opt_str(&t.output_resolution),
+                    &opt_str(&t.hw_accel),
+                    &opt_str(&t.quality),
+                    &started,
+                ],
+            )
+            .await
+            .map_err(|e| {
+                missing_reference(e, &[
+                    ("user_id", "user", Some(t.user_id.0)),
+                    ("media_item_id", "media item", Some(t.media_item_id.0)),
+                ])
+            })?;
+            Ok(Effect::default())
+        }
+        Event::TranscodeComplete {
+            transcode_id,
+            complete: c,
+        } => {
+            let at = c.completed_at.map(|t| t.0).unwrap_or(now);
+            // Only an open transcode is completed; a repeated completion changes nothing.
+            let row = query_opt(tx,
+                    "WITH done AS (
+                         UPDATE transcode_history SET
+                             success = $2,
+                             error_message = CASE WHEN $2 THEN NULL ELSE COALESCE($3, 'transcode failed') END,
+                             duration_seconds = COALESCE($4, GREATEST(0, LEAST(2147483647,
+                                 EXTRACT(EPOCH FROM ($6 - started_at))))::int),
+                             file_size_bytes = COALESCE($5, file_size_bytes),
+                             completed_at = GREATEST($6, started_at)
+                         WHERE id = $1 AND completed_at IS NULL
+                         RETURNING hw_accel)
+                     SELECT (SELECT hw_accel FROM done), EXISTS (SELECT 1 FROM done),
+                            EXISTS (SELECT 1 FROM transcode_history WHERE id = $1)",
+                    &[
+                        &transcode_id.0,
+                        &c.success,
+                        &c.error_message.as_ref().map(|m| m.0.as_str()),
+                        &c.duration_seconds.map(|d| d.get()),
+                        &c.file_size_bytes.map(|b| b.0),
+                        &at,
+                    ],
+                )
+                .await?;
+            let (hw, completed, exists): (Option<String>, bool, bool) = match &row {
+                Some(r) => (r.get(0), r.get(1), r.get(2)),
+                None => (None, false, false),
+            };
+            if !exists {
+                return Err(Refusal::NotFound {
+                    field: "transcode_id",
+                    message: format!("unknown transcode '{}'", transcode_id.0),
+                });
+            }
+            Ok(Effect {
+                transcode_completed: completed.then_some((c.success, hw)),
+                ..Effect::default()
+            })
+        }
+        Event::User(u) => {
+            exec(
+                tx,
+                "INSERT INTO users (id, username, is_admin, created_at)
+                 VALUES ($1, $2, $3, COALESCE($4, now()))
+                 ON CONFLICT (id) DO UPDATE SET username = EXCLUDED.username,
+                     is_admin = EXCLUDED.is_admin,
+                     created_at = COALESCE($4, users.created_at)",
+                &[
+                    &u.id.0,
+                    &u.username.0,
+                    &u.is_admin,
+                    &u.created_at.map(|t| t.0),
+                ],
+            )
+            .await
+            .map_err(|e| missing_reference(e, &[]))?;
+            Ok(Effect::default())
+        }
+        Event::Library(l) => {
+            exec(
+                tx,
+                "INSERT INTO libraries (id, name, library_type, created_at)
+                 VALUES ($1, $2, $3, COALESCE($4, now()))
+                 ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name,
+                     library_type = EXCLUDED.library_type,
+                     created_at = COALESCE($4, libraries.created_at)",
+                &[
+                    &l.id.0,
+                    &l.name.0,
+                    &l.library_type.as_str(),
+                    &l.created_at.map(|t| t.0),
+                ],
+            )
+            .await
+            .map_err(|e| missing_reference(e, &[]))?;
+            Ok(Effect::default())
+        }
+        Event::MediaItem(m) => {
+            let genres: Vec<&str> = m.genres.iter().map(|g| g.0.as_str()).collect();
+            exec(tx,
+                "INSERT INTO media_items (id, library_id, title, media_type, year, overview, poster_path,
+                     genres, runtime_seconds, video_codec, audio_codec, resolution, hdr_format,
+                     audio_format, container, file_path, file_size_bytes, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                     COALESCE($17, 0), COALESCE($18, now()))
+                 ON CONFLICT (id) DO UPDATE SET library_id = EXCLUDED.library_id,
+                     title = EXCLUDED.title, media_type = EXCLUDED.media_type, year = EXCLUDED.year,
+                     overview = EXCLUDED.overview, poster_path = EXCLUDED.poster_path,
+                     genres = EXCLUDED.genres, runtime_seconds = EXCLUDED.runtime_seconds,
+                     video_codec = EXCLUDED.video_codec, audio_codec = EXCLUDED.audio_codec,
+                     resolution = EXCLUDED.resolution, hdr_format = EXCLUDED.hdr_format,
+                     audio_format = EXCLUDED.audio_format, container = EXCLUDED.container,
+                     file_path = EXCLUDED.file_path, file_size_bytes = EXCLUDED.file_size_bytes,
+                     created_at = COALESCE($18, media_items.created_at)",
+                &[
+                    &m.id.0,
+                    &m.library_id.map(|i| i.0),
+                    &m.title.0,
+                    &m.media_type.0,
+                    &m.year.map(|y| y.get()),
+                    &opt_str(&m.overview),
+                    &opt_str(&m.poster_path),
+                    &genres,
+                    &m.runtime_seconds.map(|r| r.get()),
+                    &opt_str(&m.video_codec),
+                    &opt_str(&m.audio_codec),
+                    &opt_str(&m.resolution),
+                    &opt_str(&m.hdr_format),
+                    &opt_str(&m.audio_format),
+                    &opt_str(&m.container),
+                    &opt_str(&m.file_path),
+                    &m.file_size_bytes.map(|b| b.0),
+                    &m.created_at.map(|t| t.0),
+                ],
+            )
+            .await
+            .map_err(|e| missing_reference(e, &[("library_id", "library", m.library_id.map(|i| i.0))]))?;
+            Ok(Effect::default())
+        }
+    }
+}
+
+/// Progress or stop: figures only grow, the first stop's end time stays. Returns how much
+/// the figures grew, for the counters.
+async fn update_session(
+    tx: &Transaction<'_>,
+    id: Uuid,
+    bytes: Option<i64>,
+    seconds: Option<i32>,
+    reported_at: chrono::DateTime<Utc>,
+    ended_at: Option<chrono::DateTime<Utc>>,
+) -> Result<Effect, Refusal> {
+    let row = query_opt(tx,
+            "UPDATE stream_sessions s SET
+                 bytes_served = GREATEST(s.bytes_served, COALESCE($2, s.bytes_served)),
+                 duration_seconds = GREATEST(s.duration_seconds, COALESCE($3, s.duration_seconds)),
+                 last_reported_at = GREATEST(s.last_reported_at, $4),
+                 is_active = s.is_active AND $5::timestamptz IS NULL,
+                 ended_at = CASE WHEN $5::timestamptz IS NULL THEN s.ended_at
+                                 ELSE COALESCE(s.ended_at, GREATEST($5, s.started_at)) END
+             FROM (SELECT id, bytes_served, duration_seconds FROM stream_sessions
+                   WHERE id = $1 FOR UPDATE) old
+             WHERE s.id = old.id
+             RETURNING s.bytes_served - old.bytes_served, s.duration_seconds - old.duration_seconds",
+            &[&id, &bytes, &seconds, &reported_at, &ended_at],
+        )
+        .await?;
+    let Some(row) = row else {
+        return Err(Refusal::NotFound {
+            field: "session_id",
+            message: format!("unknown session '{id}'"),
+        });
+    };
+    let (bytes, secs): (i64, i32) = (row.get(0), row.get(1));
+    Ok(Effect {
+        bytes_served: bytes,
+        watch_seconds: i64::from(secs),
+        ..Effect::default()
+    })
+}
