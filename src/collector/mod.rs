@@ -9,8 +9,6 @@ pub mod readers;
 mod store;
 
 use std::collections::HashMap;
-use std::future::Future;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -197,23 +195,14 @@ fn to_i64(v: u64) -> i64 {
 }
 
 /// Runs a blocking reading off the async threads, bounded by `READING_TIMEOUT`.
-fn blocking<T, F>(f: F) -> impl Future<Output = anyhow::Result<T>>
+async fn blocking<T, F>(f: F) -> anyhow::Result<T>
 where
     T: Send + 'static,
     F: FnOnce() -> anyhow::Result<T> + Send + 'static,
 {
-    async move {
-        match tokio::time::timeout(READING_TIMEOUT, tokio::task::spawn_blocking(f)).await {
-            Ok(Ok(r)) => r,
-            Ok(Err(join)) => Err(anyhow::anyhow!("reading panicked: {join}")),
-            Err(_) => Err(anyhow::anyhow!(
-                "reading took longer than {READING_TIMEOUT:?}"
-            )),
-        }
+    match tokio::time::timeout(READING_TIMEOUT, tokio::task::spawn_blocking(f)).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(join)) => Err(anyhow::anyhow!("reading panicked: {join}")),
+        Err(_) => Err(anyhow::anyhow!("reading took longer than {READING_TIMEOUT:?}")),
     }
-}
-
-/// Where `/proc` is read from (a container sees the host's at e.g. /host/proc).
-pub fn default_proc_root() -> PathBuf {
-    PathBuf::from("/proc")
 }
