@@ -31,8 +31,27 @@ install_postgres() {
     fi
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
+    APT_UPDATED=1
     apt-get install -y -qq postgresql >/dev/null
     pg_bindir >/dev/null || { echo "postgresql installed but pg_ctl not found" >&2; exit 1; }
+}
+
+# Installs a Debian package when the command it provides is missing.
+ensure_command() {
+    local cmd="$1" pkg="$2"
+    command -v "$cmd" >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "$cmd is missing; install Debian's $pkg package" >&2
+        exit 1
+    fi
+    log "installing $pkg (for $cmd)"
+    export DEBIAN_FRONTEND=noninteractive
+    if [ -z "${APT_UPDATED:-}" ]; then
+        apt-get update -qq
+        APT_UPDATED=1
+    fi
+    apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null
+    command -v "$cmd" >/dev/null 2>&1 || { echo "$pkg installed but $cmd not found" >&2; exit 1; }
 }
 
 # Runs a command as the postgres user when we are root; as ourselves otherwise.

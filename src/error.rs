@@ -173,8 +173,19 @@ pub fn is_connection_error(err: &tokio_postgres::Error) -> bool {
                 || *c == SqlState::CANNOT_CONNECT_NOW
                 || c.code().starts_with("08")
         }
-        // No SQLSTATE: an I/O error or a connection that went away mid-query.
-        None => true,
+        // No SQLSTATE: either the connection (I/O, connect, timeout, closed) or a client-side
+        // mistake such as a parameter that does not serialise, which is a bug, not an outage.
+        None => {
+            let text = err.to_string();
+            [
+                "error communicating",
+                "error connecting",
+                "timeout",
+                "connection closed",
+            ]
+            .iter()
+            .any(|p| text.starts_with(p))
+        }
     }
 }
 

@@ -203,6 +203,8 @@ where
     match tokio::time::timeout(READING_TIMEOUT, tokio::task::spawn_blocking(f)).await {
         Ok(Ok(r)) => r,
         Ok(Err(join)) => Err(anyhow::anyhow!("reading panicked: {join}")),
-        Err(_) => Err(anyhow::anyhow!("reading took longer than {READING_TIMEOUT:?}")),
+        Err(_) => Err(anyhow::anyhow!(
+            "reading took longer than {READING_TIMEOUT:?}"
+        )),
     }
 }

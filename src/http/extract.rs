@@ -140,7 +140,19 @@ where
                     "path",
                     format!("'{value}' is not a valid {}", friendly_type(expected_type)),
                 ),
-                ErrorKind::Message(msg) => AppError::bad_request("path", clean_message(msg)),
+                // A custom deserializer's error carries no key: name the parameter when
+                // the route has only one.
+                ErrorKind::Message(msg) => {
+                    let raw = axum::extract::RawPathParams::from_request_parts(parts, state).await;
+                    let keys: Vec<String> = raw
+                        .map(|r| r.iter().map(|(k, _)| k.to_owned()).collect())
+                        .unwrap_or_default();
+                    let field = match keys.as_slice() {
+                        [only] => only.clone(),
+                        _ => "path".to_owned(),
+                    };
+                    AppError::bad_request(field, clean_message(msg))
+                }
                 other => AppError::bad_request("path", other.to_string()),
             }),
             Err(other) => Err(AppError::bad_request("path", other.body_text())),

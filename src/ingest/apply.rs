@@ -286,7 +286,7 @@ pub async fn apply(tx: &Transaction<'_>, event: &Event) -> Result<Effect, Refusa
             exec(
                 tx,
                 "INSERT INTO users (id, username, is_admin, created_at)
-                 VALUES ($1, $2, $3, COALESCE($4, now()))
+                 VALUES ($1, $2, $3, COALESCE($4::timestamptz, now()))
                  ON CONFLICT (id) DO UPDATE SET username = EXCLUDED.username,
                      is_admin = EXCLUDED.is_admin,
                      created_at = COALESCE($4, users.created_at)",
@@ -305,7 +305,7 @@ pub async fn apply(tx: &Transaction<'_>, event: &Event) -> Result<Effect, Refusa
             exec(
                 tx,
                 "INSERT INTO libraries (id, name, library_type, created_at)
-                 VALUES ($1, $2, $3, COALESCE($4, now()))
+                 VALUES ($1, $2, $3, COALESCE($4::timestamptz, now()))
                  ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name,
                      library_type = EXCLUDED.library_type,
                      created_at = COALESCE($4, libraries.created_at)",
@@ -327,7 +327,7 @@ pub async fn apply(tx: &Transaction<'_>, event: &Event) -> Result<Effect, Refusa
                      genres, runtime_seconds, video_codec, audio_codec, resolution, hdr_format,
                      audio_format, container, file_path, file_size_bytes, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                     COALESCE($17, 0), COALESCE($18, now()))
+                     COALESCE($17::bigint, 0), COALESCE($18::timestamptz, now()))
                  ON CONFLICT (id) DO UPDATE SET library_id = EXCLUDED.library_id,
                      title = EXCLUDED.title, media_type = EXCLUDED.media_type, year = EXCLUDED.year,
                      overview = EXCLUDED.overview, poster_path = EXCLUDED.poster_path,

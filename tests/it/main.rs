@@ -3,7 +3,9 @@
 mod common;
 
 mod auth;
+mod collection;
 mod demo;
 mod http_basics;
+mod ingest;
 mod lifecycle;
 mod schema;
