@@ -97,6 +97,110 @@ fn missing_reference(
     }
 }
 
+const SESSION_START: &str =
+    "INSERT INTO stream_sessions (id, user_id, media_item_id, playback_type, quality,
+                         codec, resolution, container, client_info, started_at, last_reported_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+                     ON CONFLICT (id) DO NOTHING";
+
+const STREAM_ERROR: &str =
+    "INSERT INTO stream_errors (id, session_id, user_id, media_item_id, message, occurred_at)
+                     SELECT $1, $2,
+                            COALESCE($3, (SELECT user_id FROM stream_sessions WHERE id = $2)),
+                            COALESCE($4, (SELECT media_item_id FROM stream_sessions WHERE id = $2)),
+                            $5, $6
+                     ON CONFLICT (id) DO NOTHING";
+
+const TRANSCODE_START: &str =
+    "INSERT INTO transcode_history (id, media_item_id, user_id, input_codec, output_codec,
+                     input_resolution, output_resolution, hw_accel, quality, started_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                 ON CONFLICT (id) DO NOTHING";
+
+const TRANSCODE_COMPLETE: &str = "WITH done AS (
+                         UPDATE transcode_history SET
+                             success = $2,
+                             error_message = CASE WHEN $2 THEN NULL ELSE COALESCE($3, 'transcode failed') END,
+                             duration_seconds = COALESCE($4, GREATEST(0, LEAST(2147483647,
+                                 EXTRACT(EPOCH FROM ($6 - started_at))))::int),
+                             file_size_bytes = COALESCE($5, file_size_bytes),
+                             completed_at = GREATEST($6, started_at)
+                         WHERE id = $1 AND completed_at IS NULL
+                         RETURNING hw_accel)
+                     SELECT (SELECT hw_accel FROM done), EXISTS (SELECT 1 FROM done),
+                            EXISTS (SELECT 1 FROM transcode_history WHERE id = $1)";
+
+const USER_UPSERT: &str = "INSERT INTO users (id, username, is_admin, created_at)
+                 VALUES ($1, $2, $3, COALESCE($4::timestamptz, now()))
+                 ON CONFLICT (id) DO UPDATE SET username = EXCLUDED.username,
+                     is_admin = EXCLUDED.is_admin,
+                     created_at = COALESCE($4, users.created_at)";
+
+const LIBRARY_UPSERT: &str = "INSERT INTO libraries (id, name, library_type, created_at)
+                 VALUES ($1, $2, $3, COALESCE($4::timestamptz, now()))
+                 ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name,
+                     library_type = EXCLUDED.library_type,
+                     created_at = COALESCE($4, libraries.created_at)";
+
+const MEDIA_ITEM_UPSERT: &str =
+    "INSERT INTO media_items (id, library_id, title, media_type, year, overview, poster_path,
+                     genres, runtime_seconds, video_codec, audio_codec, resolution, hdr_format,
+                     audio_format, container, file_path, file_size_bytes, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                     COALESCE($17::bigint, 0), COALESCE($18::timestamptz, now()))
+                 ON CONFLICT (id) DO UPDATE SET library_id = EXCLUDED.library_id,
+                     title = EXCLUDED.title, media_type = EXCLUDED.media_type, year = EXCLUDED.year,
+                     overview = EXCLUDED.overview, poster_path = EXCLUDED.poster_path,
+                     genres = EXCLUDED.genres, runtime_seconds = EXCLUDED.runtime_seconds,
+                     video_codec = EXCLUDED.video_codec, audio_codec = EXCLUDED.audio_codec,
+                     resolution = EXCLUDED.resolution, hdr_format = EXCLUDED.hdr_format,
+                     audio_format = EXCLUDED.audio_format, container = EXCLUDED.container,
+                     file_path = EXCLUDED.file_path, file_size_bytes = EXCLUDED.file_size_bytes,
+                     created_at = COALESCE($18, media_items.created_at)";
+
+const SESSION_UPDATE: &str = "UPDATE stream_sessions s SET
+                 bytes_served = GREATEST(s.bytes_served, COALESCE($2, s.bytes_served)),
+                 duration_seconds = GREATEST(s.duration_seconds, COALESCE($3, s.duration_seconds)),
+                 last_reported_at = GREATEST(s.last_reported_at, $4),
+                 is_active = s.is_active AND $5::timestamptz IS NULL,
+                 ended_at = CASE WHEN $5::timestamptz IS NULL THEN s.ended_at
+                                 ELSE COALESCE(s.ended_at, GREATEST($5, s.started_at)) END
+             FROM (SELECT id, bytes_served, duration_seconds FROM stream_sessions
+                   WHERE id = $1 FOR UPDATE) old
+             WHERE s.id = old.id
+             RETURNING s.bytes_served - old.bytes_served, s.duration_seconds - old.duration_seconds";
+
+const SESSION_STARTS_BULK: &str =
+    "INSERT INTO stream_sessions (id, user_id, media_item_id, playback_type, quality, codec,
+                 resolution, container, client_info, started_at, last_reported_at)
+             SELECT id, u, m, p, q, c, r, ct, ci, s, s
+             FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[],
+                         $7::text[], $8::text[], $9::text[], $10::timestamptz[])
+                  AS t(id, u, m, p, q, c, r, ct, ci, s)
+             ON CONFLICT (id) DO NOTHING
+             RETURNING id";
+
+/// Every statement an event may run. Preparing them all before a group's events are sent
+/// keeps pipelined events in order: no event waits on a prepare while a later one goes.
+const ALL_SQL: [&str; 9] = [
+    SESSION_START,
+    STREAM_ERROR,
+    TRANSCODE_START,
+    TRANSCODE_COMPLETE,
+    USER_UPSERT,
+    LIBRARY_UPSERT,
+    MEDIA_ITEM_UPSERT,
+    SESSION_UPDATE,
+    SESSION_STARTS_BULK,
+];
+
+pub async fn prepare_all(tx: &Transaction<'_>) -> Result<(), tokio_postgres::Error> {
+    for sql in ALL_SQL {
+        tx.prepare_cached(sql).await?;
+    }
+    Ok(())
+}
+
 /// Statements are prepared once per connection and cached, so an event costs one round
 /// trip, and events issued together are pipelined in the order they were issued.
 async fn exec(
@@ -124,10 +228,7 @@ pub async fn apply(tx: &Transaction<'_>, event: &Event) -> Result<Effect, Refusa
             let started = s.started_at.map(|t| t.0).unwrap_or(now);
             let inserted = exec(
                 tx,
-                "INSERT INTO stream_sessions (id, user_id, media_item_id, playback_type, quality,
-                         codec, resolution, container, client_info, started_at, last_reported_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
-                     ON CONFLICT (id) DO NOTHING",
+                SESSION_START,
                 &[
                     &s.id.0,
                     &s.user_id.0,
@@ -187,23 +288,29 @@ pub async fn apply(tx: &Transaction<'_>, event: &Event) -> Result<Effect, Refusa
             let id = e.id.map(|i| i.0).unwrap_or_else(Uuid::new_v4);
             let at = e.occurred_at.map(|t| t.0).unwrap_or(now);
             let session = e.session_id.map(|i| i.0);
-            let inserted = exec(tx,
-                    "INSERT INTO stream_errors (id, session_id, user_id, media_item_id, message, occurred_at)
-                     SELECT $1, $2,
-                            COALESCE($3, (SELECT user_id FROM stream_sessions WHERE id = $2)),
-                            COALESCE($4, (SELECT media_item_id FROM stream_sessions WHERE id = $2)),
-                            $5, $6
-                     ON CONFLICT (id) DO NOTHING",
-                    &[&id, &session, &e.user_id.map(|i| i.0), &e.media_item_id.map(|i| i.0), &e.message.0, &at],
-                )
-                .await
-                .map_err(|err| {
-                    missing_reference(err, &[
+            let inserted = exec(
+                tx,
+                STREAM_ERROR,
+                &[
+                    &id,
+                    &session,
+                    &e.user_id.map(|i| i.0),
+                    &e.media_item_id.map(|i| i.0),
+                    &e.message.0,
+                    &at,
+                ],
+            )
+            .await
+            .map_err(|err| {
+                missing_reference(
+                    err,
+                    &[
                         ("session_id", "session", session),
                         ("user_id", "user", e.user_id.map(|i| i.0)),
                         ("media_item_id", "media item", e.media_item_id.map(|i| i.0)),
-                    ])
-                })?;
+                    ],
+                )
+            })?;
             Ok(Effect {
                 stream_error: inserted == 1,
                 ..Effect::default()
@@ -211,11 +318,9 @@ pub async fn apply(tx: &Transaction<'_>, event: &Event) -> Result<Effect, Refusa
         }
         Event::TranscodeStart(t) => {
             let started = t.started_at.map(|x| x.0).unwrap_or(now);
-            exec(tx,
-                "INSERT INTO transcode_history (id, media_item_id, user_id, input_codec, output_codec,
-                     input_resolution, output_resolution, hw_accel, quality, started_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                 ON CONFLICT (id) DO NOTHING",
+            exec(
+                tx,
+                TRANSCODE_START,
                 &[
                     &t.id.0,
                     &t.media_item_id.0,
@@ -231,10 +336,13 @@ pub async fn apply(tx: &Transaction<'_>, event: &Event) -> Result<Effect, Refusa
             )
             .await
             .map_err(|e| {
-                missing_reference(e, &[
-                    ("user_id", "user", Some(t.user_id.0)),
-                    ("media_item_id", "media item", Some(t.media_item_id.0)),
-                ])
+                missing_reference(
+                    e,
+                    &[
+                        ("user_id", "user", Some(t.user_id.0)),
+                        ("media_item_id", "media item", Some(t.media_item_id.0)),
+                    ],
+                )
             })?;
             Ok(Effect::default())
         }
@@ -244,29 +352,19 @@ pub async fn apply(tx: &Transaction<'_>, event: &Event) -> Result<Effect, Refusa
         } => {
             let at = c.completed_at.map(|t| t.0).unwrap_or(now);
             // Only an open transcode is completed; a repeated completion changes nothing.
-            let row = query_opt(tx,
-                    "WITH done AS (
-                         UPDATE transcode_history SET
-                             success = $2,
-                             error_message = CASE WHEN $2 THEN NULL ELSE COALESCE($3, 'transcode failed') END,
-                             duration_seconds = COALESCE($4, GREATEST(0, LEAST(2147483647,
-                                 EXTRACT(EPOCH FROM ($6 - started_at))))::int),
-                             file_size_bytes = COALESCE($5, file_size_bytes),
-                             completed_at = GREATEST($6, started_at)
-                         WHERE id = $1 AND completed_at IS NULL
-                         RETURNING hw_accel)
-                     SELECT (SELECT hw_accel FROM done), EXISTS (SELECT 1 FROM done),
-                            EXISTS (SELECT 1 FROM transcode_history WHERE id = $1)",
-                    &[
-                        &transcode_id.0,
-                        &c.success,
-                        &c.error_message.as_ref().map(|m| m.0.as_str()),
-                        &c.duration_seconds.map(|d| d.get()),
-                        &c.file_size_bytes.map(|b| b.0),
-                        &at,
-                    ],
-                )
-                .await?;
+            let row = query_opt(
+                tx,
+                TRANSCODE_COMPLETE,
+                &[
+                    &transcode_id.0,
+                    &c.success,
+                    &c.error_message.as_ref().map(|m| m.0.as_str()),
+                    &c.duration_seconds.map(|d| d.get()),
+                    &c.file_size_bytes.map(|b| b.0),
+                    &at,
+                ],
+            )
+            .await?;
             let (hw, completed, exists): (Option<String>, bool, bool) = match &row {
                 Some(r) => (r.get(0), r.get(1), r.get(2)),
                 None => (None, false, false),
@@ -285,11 +383,7 @@ pub async fn apply(tx: &Transaction<'_>, event: &Event) -> Result<Effect, Refusa
         Event::User(u) => {
             exec(
                 tx,
-                "INSERT INTO users (id, username, is_admin, created_at)
-                 VALUES ($1, $2, $3, COALESCE($4::timestamptz, now()))
-                 ON CONFLICT (id) DO UPDATE SET username = EXCLUDED.username,
-                     is_admin = EXCLUDED.is_admin,
-                     created_at = COALESCE($4, users.created_at)",
+                USER_UPSERT,
                 &[
                     &u.id.0,
                     &u.username.0,
@@ -304,11 +398,7 @@ pub async fn apply(tx: &Transaction<'_>, event: &Event) -> Result<Effect, Refusa
         Event::Library(l) => {
             exec(
                 tx,
-                "INSERT INTO libraries (id, name, library_type, created_at)
-                 VALUES ($1, $2, $3, COALESCE($4::timestamptz, now()))
-                 ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name,
-                     library_type = EXCLUDED.library_type,
-                     created_at = COALESCE($4, libraries.created_at)",
+                LIBRARY_UPSERT,
                 &[
                     &l.id.0,
                     &l.name.0,
@@ -322,21 +412,9 @@ pub async fn apply(tx: &Transaction<'_>, event: &Event) -> Result<Effect, Refusa
         }
         Event::MediaItem(m) => {
             let genres: Vec<&str> = m.genres.iter().map(|g| g.0.as_str()).collect();
-            exec(tx,
-                "INSERT INTO media_items (id, library_id, title, media_type, year, overview, poster_path,
-                     genres, runtime_seconds, video_codec, audio_codec, resolution, hdr_format,
-                     audio_format, container, file_path, file_size_bytes, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                     COALESCE($17::bigint, 0), COALESCE($18::timestamptz, now()))
-                 ON CONFLICT (id) DO UPDATE SET library_id = EXCLUDED.library_id,
-                     title = EXCLUDED.title, media_type = EXCLUDED.media_type, year = EXCLUDED.year,
-                     overview = EXCLUDED.overview, poster_path = EXCLUDED.poster_path,
-                     genres = EXCLUDED.genres, runtime_seconds = EXCLUDED.runtime_seconds,
-                     video_codec = EXCLUDED.video_codec, audio_codec = EXCLUDED.audio_codec,
-                     resolution = EXCLUDED.resolution, hdr_format = EXCLUDED.hdr_format,
-                     audio_format = EXCLUDED.audio_format, container = EXCLUDED.container,
-                     file_path = EXCLUDED.file_path, file_size_bytes = EXCLUDED.file_size_bytes,
-                     created_at = COALESCE($18, media_items.created_at)",
+            exec(
+                tx,
+                MEDIA_ITEM_UPSERT,
                 &[
                     &m.id.0,
                     &m.library_id.map(|i| i.0),
@@ -359,7 +437,9 @@ pub async fn apply(tx: &Transaction<'_>, event: &Event) -> Result<Effect, Refusa
                 ],
             )
             .await
-            .map_err(|e| missing_reference(e, &[("library_id", "library", m.library_id.map(|i| i.0))]))?;
+            .map_err(|e| {
+                missing_reference(e, &[("library_id", "library", m.library_id.map(|i| i.0))])
+            })?;
             Ok(Effect::default())
         }
     }
@@ -375,21 +455,12 @@ async fn update_session(
     reported_at: chrono::DateTime<Utc>,
     ended_at: Option<chrono::DateTime<Utc>>,
 ) -> Result<Effect, Refusal> {
-    let row = query_opt(tx,
-            "UPDATE stream_sessions s SET
-                 bytes_served = GREATEST(s.bytes_served, COALESCE($2, s.bytes_served)),
-                 duration_seconds = GREATEST(s.duration_seconds, COALESCE($3, s.duration_seconds)),
-                 last_reported_at = GREATEST(s.last_reported_at, $4),
-                 is_active = s.is_active AND $5::timestamptz IS NULL,
-                 ended_at = CASE WHEN $5::timestamptz IS NULL THEN s.ended_at
-                                 ELSE COALESCE(s.ended_at, GREATEST($5, s.started_at)) END
-             FROM (SELECT id, bytes_served, duration_seconds FROM stream_sessions
-                   WHERE id = $1 FOR UPDATE) old
-             WHERE s.id = old.id
-             RETURNING s.bytes_served - old.bytes_served, s.duration_seconds - old.duration_seconds",
-            &[&id, &bytes, &seconds, &reported_at, &ended_at],
-        )
-        .await?;
+    let row = query_opt(
+        tx,
+        SESSION_UPDATE,
+        &[&id, &bytes, &seconds, &reported_at, &ended_at],
+    )
+    .await?;
     let Some(row) = row else {
         return Err(Refusal::NotFound {
             field: "session_id",
@@ -402,4 +473,60 @@ async fn update_session(
         watch_seconds: i64::from(secs),
         ..Effect::default()
     })
+}
+
+/// Many session starts in one statement (the common shape of a batch): one round trip and
+/// one plan for the whole run instead of one per event. Same semantics as one by one.
+pub async fn apply_session_starts(
+    tx: &Transaction<'_>,
+    starts: &[&super::events::SessionStart],
+) -> Result<Vec<Effect>, Refusal> {
+    let now = Utc::now();
+    let col = |f: &dyn Fn(&super::events::SessionStart) -> Option<String>| -> Vec<Option<String>> {
+        starts.iter().map(|s| f(s)).collect()
+    };
+    let ids: Vec<Uuid> = starts.iter().map(|s| s.id.0).collect();
+    let users: Vec<Uuid> = starts.iter().map(|s| s.user_id.0).collect();
+    let items: Vec<Uuid> = starts.iter().map(|s| s.media_item_id.0).collect();
+    let types: Vec<&str> = starts.iter().map(|s| s.playback_type.as_str()).collect();
+    let times: Vec<chrono::DateTime<Utc>> = starts
+        .iter()
+        .map(|s| s.started_at.map(|t| t.0).unwrap_or(now))
+        .collect();
+    let stmt = tx.prepare_cached(SESSION_STARTS_BULK).await?;
+    let rows = tx
+        .query(
+            &stmt,
+            &[
+                &ids,
+                &users,
+                &items,
+                &types,
+                &col(&|s| s.quality.as_ref().map(|t| t.0.clone())),
+                &col(&|s| s.codec.as_ref().map(|t| t.0.clone())),
+                &col(&|s| s.resolution.as_ref().map(|t| t.0.clone())),
+                &col(&|s| s.container.as_ref().map(|t| t.0.clone())),
+                &col(&|s| s.client_info.as_ref().map(|t| t.0.clone())),
+                &times,
+            ],
+        )
+        .await
+        .map_err(|e| {
+            missing_reference(
+                e,
+                &[
+                    ("user_id", "user", None),
+                    ("media_item_id", "media item", None),
+                ],
+            )
+        })?;
+    let mut inserted: std::collections::HashSet<Uuid> = rows.iter().map(|r| r.get(0)).collect();
+    Ok(starts
+        .iter()
+        .map(|s| Effect {
+            // The first start of an id in the run is the one that inserted it.
+            session_started: inserted.remove(&s.id.0).then_some(s.playback_type),
+            ..Effect::default()
+        })
+        .collect())
 }

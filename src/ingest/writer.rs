@@ -13,8 +13,8 @@ use futures_util::future::join_all;
 use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio_util::sync::CancellationToken;
 
-use super::apply::{apply, Effect, Refusal};
-use super::events::Event;
+use super::apply::{apply, apply_session_starts, Effect, Refusal};
+use super::events::{Event, SessionStart};
 use crate::error::AppError;
 use crate::metrics::Metrics;
 
@@ -167,6 +167,9 @@ async fn try_group(
         .transaction()
         .await
         .map_err(|e| Some(AppError::from(e)))?;
+    super::apply::prepare_all(&tx)
+        .await
+        .map_err(|e| Some(AppError::from(e)))?;
     let mut replies: Vec<Reply> = Vec::with_capacity(jobs.len());
     if isolate {
         for job in jobs {
@@ -193,12 +196,7 @@ async fn try_group(
             }
         }
     } else {
-        let all = join_all(
-            jobs.iter()
-                .flat_map(|j| j.events.iter())
-                .map(|e| apply(&tx, e)),
-        )
-        .await;
+        let all = apply_in_runs(&tx, jobs.iter().flat_map(|j| j.events.iter()).collect()).await;
         let mut all = all.into_iter();
         for job in jobs {
             let results: Vec<_> = all.by_ref().take(job.events.len()).collect();
@@ -213,6 +211,46 @@ async fn try_group(
     }
     tx.commit().await.map_err(|e| Some(e.into()))?;
     Ok(replies)
+}
+
+/// Applies events in order, pipelined; consecutive session starts go as one statement.
+/// A refused run is reported against each of its events (the isolated re-run finds the
+/// exact one).
+async fn apply_in_runs(
+    tx: &deadpool_postgres::Transaction<'_>,
+    events: Vec<&Event>,
+) -> Vec<Result<Effect, Refusal>> {
+    enum Unit<'a> {
+        One(&'a Event),
+        Starts(Vec<&'a SessionStart>),
+    }
+    let mut units: Vec<Unit> = Vec::new();
+    for e in events {
+        match (e, units.last_mut()) {
+            (Event::SessionStart(s), Some(Unit::Starts(run))) => run.push(s),
+            (Event::SessionStart(s), _) => units.push(Unit::Starts(vec![s])),
+            (other, _) => units.push(Unit::One(other)),
+        }
+    }
+    let results = join_all(units.iter().map(|u| async move {
+        match u {
+            Unit::One(e) => vec![apply(tx, e).await],
+            Unit::Starts(run) => match apply_session_starts(tx, run).await {
+                Ok(effects) => effects.into_iter().map(Ok).collect(),
+                Err(refusal) => {
+                    let mut out = vec![Err(refusal)];
+                    out.extend((1..run.len()).map(|_| {
+                        Err(Refusal::Conflict {
+                            message: "refused with its run".into(),
+                        })
+                    }));
+                    out
+                }
+            },
+        }
+    }))
+    .await;
+    results.into_iter().flatten().collect()
 }
 
 /// The effects of every event, or the first refusal with its index. A statement that
