@@ -27,6 +27,13 @@ pub enum Command {
     Serve(Config),
     /// Apply the database migrations and exit.
     Migrate(Config),
+    /// Recompute daily_stats for a day or a range of days (backfill), then exit.
+    Rollup {
+        #[command(flatten)]
+        config: Config,
+        #[command(flatten)]
+        range: RollupArgs,
+    },
     /// Seed a realistic demo CineVault into the database, then serve it.
     Demo {
         #[command(flatten)]
@@ -34,6 +41,36 @@ pub enum Command {
         #[command(flatten)]
         demo: DemoArgs,
     },
+}
+
+#[derive(Debug, Clone, Args)]
+#[group(required = true, multiple = true)]
+pub struct RollupArgs {
+    /// One day to recompute (YYYY-MM-DD, in the configured time zone).
+    #[arg(long, value_parser = parse_day, conflicts_with_all = ["from", "to"])]
+    pub date: Option<chrono::NaiveDate>,
+    /// First day of the range (YYYY-MM-DD), inclusive.
+    #[arg(long, value_parser = parse_day, requires = "to")]
+    pub from: Option<chrono::NaiveDate>,
+    /// Last day of the range (YYYY-MM-DD), inclusive.
+    #[arg(long, value_parser = parse_day, requires = "from")]
+    pub to: Option<chrono::NaiveDate>,
+}
+
+impl RollupArgs {
+    /// The inclusive range to compute.
+    pub fn range(&self) -> Result<(chrono::NaiveDate, chrono::NaiveDate), String> {
+        match (self.date, self.from, self.to) {
+            (Some(d), _, _) => Ok((d, d)),
+            (None, Some(f), Some(t)) if f <= t => Ok((f, t)),
+            (None, Some(f), Some(t)) => Err(format!("--from {f} is after --to {t}")),
+            _ => Err("give --date, or --from and --to".into()),
+        }
+    }
+}
+
+fn parse_day(s: &str) -> Result<chrono::NaiveDate, String> {
+    crate::http::extract::parse_date(s.trim())
 }
 
 #[derive(Debug, Clone, Args)]
@@ -132,6 +169,10 @@ pub struct Config {
     /// A transcode started and not completed for this long is closed as failed.
     #[arg(long, env = "CINEVAULT_STALE_TRANSCODE_AFTER", default_value = "6h", value_parser = parse_interval)]
     pub stale_transcode_after: Duration,
+
+    /// How many missing days the start-up rollup fills in at most.
+    #[arg(long, env = "CINEVAULT_ROLLUP_MAX_DAYS", default_value_t = 35, value_parser = clap::value_parser!(u32).range(1..=3660))]
+    pub rollup_max_days: u32,
 
     /// Bearer token required on /metrics. Off when unset: /metrics is open.
     #[arg(long, env = "CINEVAULT_METRICS_TOKEN", value_name = "TOKEN", value_parser = parse_token)]

@@ -11,6 +11,7 @@ pub mod http;
 pub mod ingest;
 pub mod logging;
 pub mod metrics;
+pub mod rollup;
 pub mod secret;
 pub mod state;
 pub mod workers;
@@ -66,6 +67,14 @@ pub async fn run(
             migrated.clone(),
             cancel.clone(),
             collector::run(state.clone(), cancel.clone()),
+        ),
+    );
+    workers.spawn(
+        "rollup",
+        after(
+            migrated.clone(),
+            cancel.clone(),
+            rollup::run(state.clone(), cancel.clone()),
         ),
     );
     workers.spawn(

@@ -5,15 +5,15 @@ use clap::Parser;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use cinevault_analytics::config::{Cli, Command, Config};
-use cinevault_analytics::{db, demo, logging, run};
+use cinevault_analytics::config::{Cli, Command, Config, RollupArgs};
+use cinevault_analytics::{db, demo, logging, rollup, run};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = match &cli.command {
         Command::Serve(c) | Command::Migrate(c) => c,
-        Command::Demo { config, .. } => config,
+        Command::Demo { config, .. } | Command::Rollup { config, .. } => config,
     };
     if let Err(err) = logging::init(config.log_format, &config.log_level) {
         eprintln!("error: {err:#}");
@@ -42,6 +42,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Rollup { config, range } => backfill(config, range).await,
         Command::Demo { config, demo: args } => {
             let mut client =
                 db::connect_one(config.database_url.expose(), config.db_timeout).await?;
@@ -56,6 +57,40 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             serve(config).await
         }
     }
+}
+
+/// `rollup --date D` / `--from A --to B`: recomputes the days, with a progress bar on a
+/// terminal and a log line per day otherwise, and says how many days it wrote.
+async fn backfill(config: Config, args: RollupArgs) -> anyhow::Result<()> {
+    use std::io::{IsTerminal, Write};
+    let (from, to) = args.range().map_err(anyhow::Error::msg)?;
+    let mut client = db::connect_one(config.database_url.expose(), config.db_timeout).await?;
+    db::migrate::run(&mut client).await?;
+    drop(client);
+    let pool = db::connect_pool(config.database_url.expose(), 2, config.db_timeout)?;
+    let tz = config.time_zone();
+    let terminal = std::io::stderr().is_terminal();
+    let written = rollup::rollup_range(&pool, tz, from, to, |day, done, total| {
+        if terminal {
+            let width = 30;
+            let filled = done * width / total.max(1);
+            eprint!(
+                "\r[{}{}] {done}/{total} days ({day})",
+                "#".repeat(filled),
+                " ".repeat(width - filled)
+            );
+            let _ = std::io::stderr().flush();
+        } else {
+            tracing::info!(%day, done, total, "rollup day written");
+        }
+    })
+    .await;
+    if terminal {
+        eprintln!();
+    }
+    let written = written?;
+    println!("rollup: wrote {written} day(s) from {from} to {to} ({tz})");
+    Ok(())
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

@@ -99,6 +99,12 @@ pub struct Metrics {
     // Reaper.
     pub sessions_reaped: Counter,
     pub transcodes_reaped: Counter,
+    // Rollup.
+    pub rollup_runs: Counter,
+    pub rollup_failures: Counter,
+    pub rollup_last_success_timestamp: FloatGauge,
+    pub rollup_last_day_timestamp: FloatGauge,
+    pub rollup_duration: FloatGauge,
     // Collector.
     pub collector_runs: Counter,
     pub collector_errors: Family<ReadingLabel, Counter>,
@@ -173,6 +179,21 @@ impl Metrics {
             active_transcodes: reg!("active_transcodes", "Transcodes started and not completed (read at scrape time)", Gauge::default()),
             sessions_reaped: reg!("sessions_reaped", "Sessions ended by the reaper after no report for the stale timeout", Counter::default()),
             transcodes_reaped: reg!("transcodes_reaped", "Transcodes closed as failed by the reaper after the stale timeout", Counter::default()),
+            rollup_runs: reg!("rollup_runs", "Daily rollup runs (start-up catch-up and nightly)", Counter::default()),
+            rollup_failures: reg!("rollup_failures", "Daily rollup runs that failed (retried at the next run)", Counter::default()),
+            rollup_last_success_timestamp: reg!(
+                "rollup_last_success_timestamp",
+                "Unix time of the last successful rollup run",
+                Unit::Seconds,
+                FloatGauge::default()
+            ),
+            rollup_last_day_timestamp: reg!(
+                "rollup_last_day_timestamp",
+                "Local midnight (as Unix time) of the last day the rollup computed",
+                Unit::Seconds,
+                FloatGauge::default()
+            ),
+            rollup_duration: reg!("rollup_last_duration", "How long the last rollup run took", Unit::Seconds, FloatGauge::default()),
             collector_runs: reg!("collector_runs", "System-metrics collection runs", Counter::default()),
             collector_errors: reg!("collector_errors", "Readings that failed during collection, by reading", Family::default()),
             collector_last_success: reg!("collector_last_collect_success", "1 when the last collection stored its row", Gauge::default()),

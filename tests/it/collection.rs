@@ -415,3 +415,51 @@ async fn metrics_pass_promtool_in_both_formats() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_collector_reads_a_settable_proc_root() {
+    let db = TestDb::migrated().await;
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/proc/a");
+    let app = TestApp::spawn(test_config(
+        &db.url,
+        &[
+            "--collect-interval",
+            "1s",
+            "--proc-root",
+            root,
+            "--gpu",
+            "off",
+        ],
+    ))
+    .await;
+    let c = db.client().await;
+    wait_for("a row", Duration::from_secs(15), || async {
+        rows(&c).await >= 1
+    })
+    .await;
+    // The fixture: MemTotal 16384000 kB, MemAvailable 4096000 kB.
+    let row = c
+        .query_one(
+            "SELECT memory_percent, memory_used_mb FROM system_metrics LIMIT 1",
+            &[],
+        )
+        .await
+        .expect("row");
+    assert_eq!(row.get::<_, f32>(0), 75.0);
+    assert_eq!(row.get::<_, i32>(1), 12000);
+    let m = app.metrics_text().await;
+    assert_eq!(
+        metric(&m, "cinevault_analytics_host_memory_total_bytes"),
+        16_384_000.0 * 1024.0
+    );
+    assert_eq!(
+        metric(&m, "cinevault_analytics_host_memory_available_bytes"),
+        4_096_000.0 * 1024.0
+    );
+    assert_eq!(
+        metric(&m, "cinevault_analytics_host_memory_used_bytes"),
+        12_288_000.0 * 1024.0
+    );
+    assert_eq!(metric(&m, "cinevault_analytics_gpus_detected"), 0.0);
+    app.stop().await;
+}

@@ -8,4 +8,5 @@ mod demo;
 mod http_basics;
 mod ingest;
 mod lifecycle;
+mod rollup;
 mod schema;
