@@ -1,10 +1,12 @@
 //! The HTTP layer: one router, the admin and ingest subtrees behind their credentials, and
 //! the layers every request goes through (tracing, metrics, body limit, time limit).
 
+mod analytics;
 pub mod auth;
 pub mod extract;
 mod health;
 mod ingest;
+mod notifications;
 mod status;
 
 use std::time::{Duration, Instant};
@@ -35,7 +37,7 @@ pub struct AdminRoute {
     pub handler: MethodRouter<AppState>,
 }
 
-fn admin(method: Method, path: &'static str, handler: MethodRouter<AppState>) -> AdminRoute {
+pub(crate) fn admin(method: Method, path: &'static str, handler: MethodRouter<AppState>) -> AdminRoute {
     AdminRoute {
         method,
         path,
@@ -45,7 +47,10 @@ fn admin(method: Method, path: &'static str, handler: MethodRouter<AppState>) ->
 
 /// Every admin route under `/api/v1`, with its method.
 pub fn admin_routes() -> Vec<AdminRoute> {
-    vec![admin(Method::GET, "/status", get(status::status))]
+    let mut routes = vec![admin(Method::GET, "/status", get(status::status))];
+    routes.extend(analytics::routes());
+    routes.extend(notifications::routes());
+    routes
 }
 
 /// Every ingest route under `/api/v1/ingest`.
