@@ -51,6 +51,15 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
                 demo::seed(&mut client, &args, config.time_zone(), &config.host()).await?;
             println!("{outcome}");
             drop(client);
+            if matches!(outcome, demo::Outcome::Seeded(_)) {
+                // The whole demo history gets its daily_stats now, not only the catch-up window.
+                let tz = config.time_zone();
+                let yesterday = rollup::yesterday(tz, chrono::Utc::now());
+                let first = yesterday - chrono::Duration::days(demo::HISTORY_DAYS);
+                let pool = db::connect_pool(config.database_url.expose(), 2, config.db_timeout)?;
+                let days = rollup::rollup_range(&pool, tz, first, yesterday, |_, _, _| {}).await?;
+                println!("daily_stats computed for {days} days");
+            }
             if args.seed_only {
                 return Ok(());
             }

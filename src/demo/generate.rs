@@ -490,7 +490,7 @@ fn activity(
     // Popular titles get most plays.
     let popular: Vec<usize> = (0..items.len()).filter(|_| rng.gen_bool(0.12)).collect();
 
-    for back in (0..90).rev() {
+    for back in (0..super::HISTORY_DAYS).rev() {
         let day = today - Duration::days(back);
         let weekend = matches!(day.format("%a").to_string().as_str(), "Sat" | "Sun" | "Fri");
         let base = if weekend { 82 } else { 58 };

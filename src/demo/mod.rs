@@ -18,6 +18,9 @@ use crate::config::DemoArgs;
 
 pub use generate::{generate, DemoData};
 
+/// Days of stream sessions the demo holds.
+pub const HISTORY_DAYS: i64 = 90;
+
 /// The demo's first user; its presence marks a database as seeded by `demo`.
 pub fn marker_user_id() -> uuid::Uuid {
     generate::demo_id("user", 0)

@@ -37,7 +37,11 @@ pub struct AdminRoute {
     pub handler: MethodRouter<AppState>,
 }
 
-pub(crate) fn admin(method: Method, path: &'static str, handler: MethodRouter<AppState>) -> AdminRoute {
+pub(crate) fn admin(
+    method: Method,
+    path: &'static str,
+    handler: MethodRouter<AppState>,
+) -> AdminRoute {
     AdminRoute {
         method,
         path,

@@ -36,6 +36,15 @@ async fn demo_seeds_a_realistic_catalogue_once() {
 
     let c = db.client().await;
     assert_eq!(count(&c, "SELECT count(*) FROM media_items").await, 2000);
+    assert_eq!(count(&c, "SELECT count(*) FROM daily_stats").await, 91);
+    assert!(
+        count(
+            &c,
+            "SELECT min(total_plays)::bigint FROM daily_stats WHERE stat_date > current_date - 80"
+        )
+        .await
+            > 20
+    );
     assert_eq!(count(&c, "SELECT count(*) FROM users").await, 25);
     let sessions = count(&c, "SELECT count(*) FROM stream_sessions").await;
     assert!(sessions > 4000, "{sessions} sessions");
@@ -145,6 +154,15 @@ async fn demo_refuses_a_database_with_real_data_unless_forced() {
         String::from_utf8_lossy(&forced.stderr)
     );
     assert_eq!(count(&c, "SELECT count(*) FROM media_items").await, 2000);
+    assert_eq!(count(&c, "SELECT count(*) FROM daily_stats").await, 91);
+    assert!(
+        count(
+            &c,
+            "SELECT min(total_plays)::bigint FROM daily_stats WHERE stat_date > current_date - 80"
+        )
+        .await
+            > 20
+    );
     assert_eq!(
         count(
             &c,
