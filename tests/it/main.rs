@@ -4,6 +4,7 @@ mod common;
 
 mod auth;
 mod collection;
+mod commands;
 mod demo;
 mod http_basics;
 mod ingest;
