@@ -1,10 +1,11 @@
 -- Rollback of migration 025 (V25__server_analytics.sql). Run by hand:
 --   psql "$DATABASE_URL" -f migrations/025_server_analytics.down.sql
--- Migration 026 builds on these tables, so this file undoes it too, then removes the
+-- Later migrations (026 onwards) build on these tables, so this file undoes them too, then removes the
 -- migration records so that a later start applies both again. CineVault's own tables
 -- (users, libraries, media_items) are never touched.
 BEGIN;
 DROP TABLE IF EXISTS stream_errors;
+DROP TABLE IF EXISTS alert_rule_state;
 DROP TABLE IF EXISTS alert_log;
 DROP TABLE IF EXISTS alert_rules;
 DROP TABLE IF EXISTS notification_channels;

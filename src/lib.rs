@@ -11,6 +11,7 @@ pub mod http;
 pub mod ingest;
 pub mod logging;
 pub mod metrics;
+pub mod notifications;
 pub mod rollup;
 pub mod secret;
 pub mod state;
@@ -75,6 +76,14 @@ pub async fn run(
             migrated.clone(),
             cancel.clone(),
             rollup::run(state.clone(), cancel.clone()),
+        ),
+    );
+    workers.spawn(
+        "alert-evaluator",
+        after(
+            migrated.clone(),
+            cancel.clone(),
+            notifications::run(state.clone(), cancel.clone()),
         ),
     );
     workers.spawn(

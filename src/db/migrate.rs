@@ -21,6 +21,17 @@ pub fn latest_version() -> u32 {
         .unwrap_or(0)
 }
 
+/// Every migration version this build carries, ascending.
+pub fn versions() -> Vec<u32> {
+    let mut v: Vec<u32> = embedded::migrations::runner()
+        .get_migrations()
+        .iter()
+        .map(|m| m.version())
+        .collect();
+    v.sort_unstable();
+    v
+}
+
 /// Applies every pending migration; returns the versions it applied.
 pub async fn run(client: &mut tokio_postgres::Client) -> anyhow::Result<Vec<u32>> {
     client

@@ -133,6 +133,14 @@ where
                     key.as_str(),
                     format!("'{value}' is not a valid {}", friendly_type(expected_type)),
                 ),
+                ErrorKind::DeserializeError {
+                    key,
+                    value,
+                    message,
+                } => AppError::bad_request(
+                    key.as_str(),
+                    format!("'{value}' is not valid: {}", clean_message(message)),
+                ),
                 ErrorKind::ParseError {
                     value,
                     expected_type,

@@ -73,8 +73,31 @@ pub struct GpuLabels {
     pub name: String,
 }
 
+// Alerting (issue 6): label sets of the alerting metrics.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EvaluationLabel {
+    pub result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DeliveryLabels {
+    pub channel_type: &'static str,
+    pub outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ChannelTypeLabel {
+    pub channel_type: &'static str,
+}
+// End of alerting labels.
+
 /// Every reading the collector takes; each has its own error counter.
 pub const READINGS: [&str; 5] = ["cpu", "memory", "disk", "gpu", "database"];
+
+// Alerting (issue 6).
+pub const ALERT_EVALUATION_RESULTS: [&str; 3] = ["evaluated", "skipped", "failed"];
+pub const ALERT_CHANNEL_TYPES: [&str; 4] = ["discord", "slack", "generic", "alertmanager"];
+// End of alerting.
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -122,6 +145,12 @@ pub struct Metrics {
     pub gpu_memory_used: Family<GpuLabels, Gauge>,
     pub gpu_memory_total: Family<GpuLabels, Gauge>,
     pub gpu_temperature: Family<GpuLabels, FloatGauge>,
+    // Alerting (issue 6).
+    pub alert_evaluations: Family<EvaluationLabel, Counter>,
+    pub alert_rules_firing: Gauge,
+    pub alert_deliveries: Family<DeliveryLabels, Counter>,
+    pub alert_delivery_duration: Family<ChannelTypeLabel, Histogram>,
+    // End of alerting.
 }
 
 const COLLECTED: &str = " (from the collector's last run)";
@@ -220,6 +249,31 @@ impl Metrics {
             gpu_memory_used: reg!("gpu_memory_used", &format!("GPU memory in use{COLLECTED}"), Unit::Bytes, Family::default()),
             gpu_memory_total: reg!("gpu_memory_total", &format!("GPU memory size{COLLECTED}"), Unit::Bytes, Family::default()),
             gpu_temperature: reg!("gpu_temperature", &format!("GPU die temperature{COLLECTED}"), Unit::Other("celsius".into()), Family::default()),
+            // Alerting (issue 6).
+            alert_evaluations: reg!(
+                "alert_evaluations",
+                "Alert evaluation runs, by result (evaluated; skipped while another replica held the lock; failed)",
+                Family::default()
+            ),
+            alert_rules_firing: reg!(
+                "alert_rules_firing",
+                "Enabled rules whose condition held at the last evaluation on this replica, counted per host",
+                Gauge::default()
+            ),
+            alert_deliveries: reg!(
+                "alert_deliveries",
+                "Alert, resolved and test messages by channel type and final outcome (after retries)",
+                Family::default()
+            ),
+            alert_delivery_duration: reg!(
+                "alert_delivery_duration",
+                "Time from the first attempt to a delivery's final outcome, retries included",
+                Unit::Seconds,
+                Family::<ChannelTypeLabel, Histogram>::new_with_constructor(|| {
+                    Histogram::new(exponential_buckets(0.01, 2.5, 12))
+                })
+            ),
+            // End of alerting.
             registry: Arc::new(Registry::default()),
         };
         // Counters with bounded label sets start at zero so increase() sees the first event.
@@ -240,6 +294,24 @@ impl Metrics {
                 hw_accel: "none".into(),
             });
         }
+        // Alerting (issue 6): bounded label sets start at zero.
+        for result in ALERT_EVALUATION_RESULTS {
+            let _ = m
+                .alert_evaluations
+                .get_or_create(&EvaluationLabel { result });
+        }
+        for channel_type in ALERT_CHANNEL_TYPES {
+            for outcome in ["delivered", "failed"] {
+                let _ = m.alert_deliveries.get_or_create(&DeliveryLabels {
+                    channel_type,
+                    outcome,
+                });
+            }
+            let _ = m
+                .alert_delivery_duration
+                .get_or_create(&ChannelTypeLabel { channel_type });
+        }
+        // End of alerting.
         Self {
             registry: Arc::new(r),
             ..m

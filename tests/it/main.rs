@@ -2,6 +2,7 @@
 
 mod common;
 
+mod alerts;
 mod auth;
 mod collection;
 mod commands;
