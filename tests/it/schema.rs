@@ -512,7 +512,10 @@ async fn rollback_of_025_removes_its_tables_and_a_restart_reapplies_them() {
         .get(0);
     assert_eq!(core, 3, "rollback keeps CineVault's tables");
     let applied = db::migrate::run(&mut c).await.expect("re-apply");
-    let from_25: Vec<u32> = db::migrate::versions().into_iter().filter(|v| *v >= 25).collect();
+    let from_25: Vec<u32> = db::migrate::versions()
+        .into_iter()
+        .filter(|v| *v >= 25)
+        .collect();
     assert_eq!(applied, from_25);
     assert!(applied.starts_with(&[25, 26]));
 }
