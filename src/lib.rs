@@ -2,6 +2,7 @@
 //!
 //! `main.rs` parses configuration and calls [`run`]; tests call it too, on port 0.
 
+pub mod analytics;
 pub mod collector;
 pub mod config;
 pub mod db;

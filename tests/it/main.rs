@@ -3,6 +3,7 @@
 mod common;
 
 mod alerts;
+mod analytics;
 mod auth;
 mod collection;
 mod commands;

@@ -1,0 +1,132 @@
+//! `GET /analytics/overview`: the dashboard's stat cards and gauges in one answer.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::GenericClient;
+
+use super::period::{today, today_bounds, week_bounds, week_monday};
+use super::system::latest_for_overview;
+use super::DbResult;
+
+/// Day figures count sessions *started* that day, as `daily_stats` does, so today's cards
+/// match the row the rollup writes for today once it is over.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct AnalyticsOverview {
+    /// The local day the "today" figures are for, and the Monday of its ISO week.
+    pub today: NaiveDate,
+    pub week_start: NaiveDate,
+    pub active_streams: i64,
+    /// Transcodes started and not yet completed.
+    pub active_transcodes: i64,
+    pub plays_today: i64,
+    pub plays_this_week: i64,
+    pub unique_users_today: i64,
+    pub bytes_served_today: i64,
+    pub watch_minutes_today: i64,
+    /// Today's sessions by playback type.
+    pub transcodes_today: i64,
+    pub direct_plays_today: i64,
+    pub direct_streams_today: i64,
+    /// `transcode_history` rows started today that failed.
+    pub transcode_failures_today: i64,
+    pub library_items: i64,
+    pub library_bytes: i64,
+    /// The latest `system_metrics` reading (this sidecar's host when it has one, else the
+    /// newest of any host); zeros and `null` time and host when there is none.
+    pub cpu_percent: f32,
+    pub memory_percent: f32,
+    pub memory_used_mb: i32,
+    pub disk_total_gb: f32,
+    pub disk_used_gb: f32,
+    pub disk_free_gb: f32,
+    pub metrics_host: Option<String>,
+    pub metrics_recorded_at: Option<DateTime<Utc>>,
+}
+
+/// One statement for the session figures, so they come from one snapshot. Today's figures
+/// and the week's count are separate range scans: the distinct-user count then sorts today's
+/// sessions only, and the week needs only a count (index-only with
+/// `idx_stream_sessions_started_cover`, migration 27).
+const FIGURES_SQL: &str = "\
+WITH today AS (
+    SELECT count(*) AS plays_today,
+           count(DISTINCT user_id) AS users_today,
+           COALESCE(sum(bytes_served), 0)::int8 AS bytes_today,
+           COALESCE(sum(duration_seconds), 0) / 60 AS minutes_today,
+           count(*) FILTER (WHERE playback_type = 'transcode') AS transcodes_today,
+           count(*) FILTER (WHERE playback_type = 'direct_play') AS direct_plays_today,
+           count(*) FILTER (WHERE playback_type = 'direct_stream') AS direct_streams_today
+    FROM stream_sessions
+    WHERE started_at >= $1 AND started_at < $2
+)
+SELECT today.*,
+       (SELECT count(*) FROM stream_sessions WHERE started_at >= $3 AND started_at < $4)
+           AS plays_week,
+       (SELECT count(*) FROM stream_sessions WHERE is_active) AS active_streams,
+       (SELECT count(*) FROM transcode_history WHERE completed_at IS NULL) AS active_transcodes,
+       (SELECT count(*) FROM transcode_history
+        WHERE started_at >= $1 AND started_at < $2 AND success = false) AS failures_today
+FROM today";
+
+/// The catalogue's size: a pass over every media item, the costliest part of the answer.
+const LIBRARY_SQL: &str = "\
+SELECT count(*) AS library_items, COALESCE(sum(file_size_bytes), 0)::int8 AS library_bytes
+FROM media_items";
+
+/// `catalogue` reads `media_items` while `client` reads the rest: two connections run the two
+/// at once (the same client twice runs them one after the other).
+pub async fn load(
+    client: &impl GenericClient,
+    catalogue: &impl GenericClient,
+    tz: Tz,
+    own_host: &str,
+    now: DateTime<Utc>,
+) -> DbResult<AnalyticsOverview> {
+    let (day_start, day_end) = today_bounds(tz, now);
+    let (week_start, week_end) = week_bounds(tz, now);
+    let bounds: [&(dyn ToSql + Sync); 4] = [&day_start, &day_end, &week_start, &week_end];
+    let (row, library, latest) = tokio::try_join!(
+        client.query_one(FIGURES_SQL, &bounds),
+        catalogue.query_one(LIBRARY_SQL, &[]),
+        latest_for_overview(client, own_host),
+    )?;
+    let day = today(tz, now);
+    let mut overview = AnalyticsOverview {
+        today: day,
+        week_start: week_monday(day),
+        active_streams: row.try_get("active_streams")?,
+        active_transcodes: row.try_get("active_transcodes")?,
+        plays_today: row.try_get("plays_today")?,
+        plays_this_week: row.try_get("plays_week")?,
+        unique_users_today: row.try_get("users_today")?,
+        bytes_served_today: row.try_get("bytes_today")?,
+        watch_minutes_today: row.try_get("minutes_today")?,
+        transcodes_today: row.try_get("transcodes_today")?,
+        direct_plays_today: row.try_get("direct_plays_today")?,
+        direct_streams_today: row.try_get("direct_streams_today")?,
+        transcode_failures_today: row.try_get("failures_today")?,
+        library_items: library.try_get("library_items")?,
+        library_bytes: library.try_get("library_bytes")?,
+        cpu_percent: 0.0,
+        memory_percent: 0.0,
+        memory_used_mb: 0,
+        disk_total_gb: 0.0,
+        disk_used_gb: 0.0,
+        disk_free_gb: 0.0,
+        metrics_host: None,
+        metrics_recorded_at: None,
+    };
+    if let Some(m) = latest {
+        overview.cpu_percent = m.cpu_percent;
+        overview.memory_percent = m.memory_percent;
+        overview.memory_used_mb = m.memory_used_mb;
+        overview.disk_total_gb = m.disk_total_gb;
+        overview.disk_used_gb = m.disk_used_gb;
+        overview.disk_free_gb = m.disk_free_gb;
+        overview.metrics_host = Some(m.host);
+        overview.metrics_recorded_at = Some(m.recorded_at);
+    }
+    Ok(overview)
+}

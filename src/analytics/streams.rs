@@ -1,0 +1,166 @@
+//! `GET /analytics/streams` (active and recent sessions) and `GET /analytics/streams/breakdown`
+//! (plays per playback type over the last N days).
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+use tokio_postgres::{GenericClient, Row};
+use uuid::Uuid;
+
+use super::period::last_days_start;
+use super::{percent, DbResult};
+use crate::ingest::events::PlaybackType;
+
+/// How many ended sessions `streams` lists.
+pub const RECENT_SESSIONS: i64 = 50;
+
+/// A `stream_sessions` row with the names an admin reads.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct StreamSession {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub username: String,
+    pub media_item_id: Uuid,
+    pub title: String,
+    pub media_type: String,
+    pub playback_type: String,
+    pub quality: Option<String>,
+    pub codec: Option<String>,
+    pub resolution: Option<String>,
+    pub container: Option<String>,
+    pub client_info: Option<String>,
+    pub duration_seconds: i32,
+    pub bytes_served: i64,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub is_active: bool,
+}
+
+impl StreamSession {
+    fn from_row(row: &Row) -> DbResult<Self> {
+        Ok(Self {
+            id: row.try_get("id")?,
+            user_id: row.try_get("user_id")?,
+            username: row.try_get("username")?,
+            media_item_id: row.try_get("media_item_id")?,
+            title: row.try_get("title")?,
+            media_type: row.try_get("media_type")?,
+            playback_type: row.try_get("playback_type")?,
+            quality: row.try_get("quality")?,
+            codec: row.try_get("codec")?,
+            resolution: row.try_get("resolution")?,
+            container: row.try_get("container")?,
+            client_info: row.try_get("client_info")?,
+            duration_seconds: row.try_get("duration_seconds")?,
+            bytes_served: row.try_get("bytes_served")?,
+            started_at: row.try_get("started_at")?,
+            ended_at: row.try_get("ended_at")?,
+            is_active: row.try_get("is_active")?,
+        })
+    }
+}
+
+/// `GET /analytics/streams`: every active session and the most recent ended ones, newest
+/// first.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct StreamList {
+    pub active: Vec<StreamSession>,
+    pub recent: Vec<StreamSession>,
+}
+
+const SESSION_SELECT: &str = "\
+SELECT s.id, s.user_id, u.username, s.media_item_id, m.title, m.media_type, s.playback_type,
+       s.quality, s.codec, s.resolution, s.container, s.client_info, s.duration_seconds,
+       s.bytes_served, s.started_at, s.ended_at, s.is_active
+FROM stream_sessions s
+JOIN users u ON u.id = s.user_id
+JOIN media_items m ON m.id = s.media_item_id";
+
+pub async fn list(client: &impl GenericClient) -> DbResult<StreamList> {
+    let active = client
+        .query(
+            &format!("{SESSION_SELECT} WHERE s.is_active ORDER BY s.started_at DESC, s.id DESC"),
+            &[],
+        )
+        .await?;
+    let recent = client
+        .query(
+            &format!(
+                "{SESSION_SELECT} WHERE NOT s.is_active
+                 ORDER BY s.started_at DESC, s.id DESC LIMIT $1"
+            ),
+            &[&RECENT_SESSIONS],
+        )
+        .await?;
+    Ok(StreamList {
+        active: active
+            .iter()
+            .map(StreamSession::from_row)
+            .collect::<DbResult<_>>()?,
+        recent: recent
+            .iter()
+            .map(StreamSession::from_row)
+            .collect::<DbResult<_>>()?,
+    })
+}
+
+/// Plays of one playback type and their share of all plays.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct PlaybackTypeCount {
+    pub playback_type: String,
+    pub count: i64,
+    pub percent: f64,
+}
+
+/// `GET /analytics/streams/breakdown`: sessions started in the last `days` local days (today
+/// included), per playback type. The three known types are always listed, in a fixed order;
+/// any other value found in the table follows them.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct StreamTypeBreakdown {
+    pub days: u32,
+    pub since: DateTime<Utc>,
+    pub total: i64,
+    pub types: Vec<PlaybackTypeCount>,
+}
+
+pub async fn breakdown(
+    client: &impl GenericClient,
+    tz: Tz,
+    days: u32,
+    now: DateTime<Utc>,
+) -> DbResult<StreamTypeBreakdown> {
+    let since = last_days_start(tz, now, days);
+    let rows = client
+        .query(
+            "SELECT playback_type, count(*) AS n FROM stream_sessions
+             WHERE started_at >= $1 GROUP BY playback_type ORDER BY playback_type",
+            &[&since],
+        )
+        .await?;
+    let mut counts: Vec<(String, i64)> = PlaybackType::ALL
+        .iter()
+        .map(|t| (t.as_str().to_owned(), 0))
+        .collect();
+    for row in &rows {
+        let kind: String = row.try_get("playback_type")?;
+        let n: i64 = row.try_get("n")?;
+        match counts.iter_mut().find(|(k, _)| *k == kind) {
+            Some(slot) => slot.1 = n,
+            None => counts.push((kind, n)),
+        }
+    }
+    let total = counts.iter().map(|(_, n)| n).sum();
+    Ok(StreamTypeBreakdown {
+        days,
+        since,
+        total,
+        types: counts
+            .into_iter()
+            .map(|(playback_type, count)| PlaybackTypeCount {
+                percent: percent(count, total),
+                playback_type,
+                count,
+            })
+            .collect(),
+    })
+}

@@ -1,0 +1,166 @@
+//! The 11 analytics endpoints (`/api/v1/analytics/...`): thin handlers that check their
+//! parameters (`params`) and call the queries in [`crate::analytics`]. The reference with
+//! every parameter and answer field is `docs/api-analytics.md`.
+
+mod params;
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::Method;
+use axum::routing::get;
+use axum::Json;
+use chrono::Utc;
+use deadpool_postgres::Timeouts;
+
+use super::{admin, AdminRoute};
+use crate::analytics::{
+    library_health, overview, storage, streams, system, transcodes, trends, users, watch,
+    AnalyticsOverview, LibraryHealth, StorageSummary, StreamList, StreamTypeBreakdown,
+    SystemHistory, SystemSnapshots, TranscodeStats, Trends, UserActivityList, WatchActivityPage,
+};
+use crate::error::AppResult;
+use crate::http::extract::ApiQuery;
+use crate::state::AppState;
+use params::{DaysParams, HistoryParams, HostParams, TrendParams, WatchParams};
+
+pub fn routes() -> Vec<AdminRoute> {
+    vec![
+        admin(Method::GET, "/analytics/overview", get(get_overview)),
+        admin(Method::GET, "/analytics/streams", get(get_streams)),
+        admin(
+            Method::GET,
+            "/analytics/streams/breakdown",
+            get(get_stream_breakdown),
+        ),
+        admin(
+            Method::GET,
+            "/analytics/watch-activity",
+            get(get_watch_activity),
+        ),
+        admin(
+            Method::GET,
+            "/analytics/users/activity",
+            get(get_user_activity),
+        ),
+        admin(Method::GET, "/analytics/transcodes", get(get_transcodes)),
+        admin(Method::GET, "/analytics/system", get(get_system)),
+        admin(
+            Method::GET,
+            "/analytics/system/history",
+            get(get_system_history),
+        ),
+        admin(Method::GET, "/analytics/storage", get(get_storage)),
+        admin(
+            Method::GET,
+            "/analytics/library-health",
+            get(get_library_health),
+        ),
+        admin(Method::GET, "/analytics/trends", get(get_trends)),
+    ]
+}
+
+/// A second connection for an answer made of independent scans, so they run at once; `None`
+/// when the pool has none free this instant (the scans then share the first connection, one
+/// after the other: never waiting for a second connection while holding one).
+async fn spare_connection(state: &AppState) -> Option<deadpool_postgres::Object> {
+    let now = Timeouts {
+        wait: Some(Duration::ZERO),
+        ..state.pool.timeouts()
+    };
+    state.pool.timeout_get(&now).await.ok()
+}
+
+async fn get_overview(State(state): State<AppState>) -> AppResult<Json<AnalyticsOverview>> {
+    let client = state.pool.get().await?;
+    let spare = spare_connection(&state).await;
+    let catalogue: &tokio_postgres::Client = spare.as_deref().unwrap_or(&client);
+    let answer = overview::load(
+        &**client,
+        catalogue,
+        state.time_zone,
+        &state.host,
+        Utc::now(),
+    )
+    .await?;
+    Ok(Json(answer))
+}
+
+async fn get_streams(State(state): State<AppState>) -> AppResult<Json<StreamList>> {
+    let client = state.pool.get().await?;
+    Ok(Json(streams::list(&**client).await?))
+}
+
+async fn get_stream_breakdown(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<DaysParams>,
+) -> AppResult<Json<StreamTypeBreakdown>> {
+    let days = q.days()?;
+    let client = state.pool.get().await?;
+    let answer = streams::breakdown(&**client, state.time_zone, days, Utc::now()).await?;
+    Ok(Json(answer))
+}
+
+async fn get_watch_activity(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<WatchParams>,
+) -> AppResult<Json<WatchActivityPage>> {
+    let filter = q.filter(state.time_zone)?;
+    let client = state.pool.get().await?;
+    Ok(Json(watch::page(&**client, &filter).await?))
+}
+
+async fn get_user_activity(State(state): State<AppState>) -> AppResult<Json<UserActivityList>> {
+    let client = state.pool.get().await?;
+    Ok(Json(users::summaries(&**client).await?))
+}
+
+async fn get_transcodes(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<DaysParams>,
+) -> AppResult<Json<TranscodeStats>> {
+    let days = q.days()?;
+    let client = state.pool.get().await?;
+    let answer = transcodes::stats(&**client, state.time_zone, days, Utc::now()).await?;
+    Ok(Json(answer))
+}
+
+async fn get_system(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<HostParams>,
+) -> AppResult<Json<SystemSnapshots>> {
+    let host = q.host();
+    let client = state.pool.get().await?;
+    Ok(Json(system::latest(&**client, host.as_deref()).await?))
+}
+
+async fn get_system_history(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<HistoryParams>,
+) -> AppResult<Json<SystemHistory>> {
+    let (hours, host) = q.check()?;
+    let client = state.pool.get().await?;
+    let answer = system::history(&**client, hours, host.as_deref(), Utc::now()).await?;
+    Ok(Json(answer))
+}
+
+async fn get_storage(State(state): State<AppState>) -> AppResult<Json<StorageSummary>> {
+    let client = state.pool.get().await?;
+    Ok(Json(storage::summary(&**client).await?))
+}
+
+async fn get_library_health(State(state): State<AppState>) -> AppResult<Json<LibraryHealth>> {
+    let client = state.pool.get().await?;
+    let spare = spare_connection(&state).await;
+    let second: &tokio_postgres::Client = spare.as_deref().unwrap_or(&client);
+    Ok(Json(library_health::reports(&**client, second).await?))
+}
+
+async fn get_trends(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<TrendParams>,
+) -> AppResult<Json<Trends>> {
+    let (from, to) = q.range(state.time_zone, Utc::now())?;
+    let client = state.pool.get().await?;
+    Ok(Json(trends::range(&**client, from, to).await?))
+}
