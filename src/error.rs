@@ -17,15 +17,23 @@ pub struct AppError {
     source: Option<anyhow::Error>,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
+/// The body of every 4xx/5xx answer (published in the OpenAPI document as `ErrorResponse`).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ErrorResponse)]
+pub struct Body<'a> {
     error: ErrorBody<'a>,
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// The OpenAPI name of [`Body`].
+pub type ErrorResponse = Body<'static>;
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody<'a> {
+    /// A stable machine-readable code, e.g. `invalid_request`, `not_found`, `unauthorized`.
     code: &'a str,
+    /// What went wrong, for a person.
     message: &'a str,
+    /// The request field or parameter at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
 }

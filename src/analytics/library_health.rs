@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{percent, sort_by_count, DbResult, NameCount};
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, utoipa::ToSchema, Debug, Clone, PartialEq)]
 pub struct LibraryHealthReport {
     /// Null (with a null name) for the items in no library, listed last when there are any.
     pub library_id: Option<Uuid>,
@@ -35,7 +35,7 @@ pub struct LibraryHealthReport {
     pub atmos_count: i64,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, utoipa::ToSchema, Debug, Clone, PartialEq)]
 pub struct LibraryHealth {
     pub libraries: Vec<LibraryHealthReport>,
 }

@@ -34,7 +34,7 @@ pub use watch::{WatchActivityEntry, WatchActivityPage};
 pub type DbResult<T> = Result<T, tokio_postgres::Error>;
 
 /// A label and how often it occurs (codecs, resolutions, accelerators, ...).
-#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, utoipa::ToSchema, Debug, Clone, PartialEq, Eq)]
 pub struct NameCount {
     pub name: String,
     pub count: i64,

@@ -12,7 +12,7 @@ use super::DbResult;
 
 /// Day figures count sessions *started* that day, as `daily_stats` does, so today's cards
 /// match the row the rollup writes for today once it is over.
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, utoipa::ToSchema, Debug, Clone, PartialEq)]
 pub struct AnalyticsOverview {
     /// The local day the "today" figures are for, and the Monday of its ISO week.
     pub today: NaiveDate,

@@ -8,7 +8,7 @@ use super::DbResult;
 
 /// One library's share of the storage. Items in no library are listed last, with a null
 /// `library_id` and name, so the entries always add up to the total.
-#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, utoipa::ToSchema, Debug, Clone, PartialEq, Eq)]
 pub struct StorageInfo {
     pub library_id: Option<Uuid>,
     pub name: Option<String>,
@@ -17,7 +17,7 @@ pub struct StorageInfo {
     pub total_bytes: i64,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, utoipa::ToSchema, Debug, Clone, PartialEq, Eq)]
 pub struct StorageSummary {
     pub total_items: i64,
     pub total_bytes: i64,

@@ -15,7 +15,7 @@ use crate::ingest::events::PlaybackType;
 pub const RECENT_SESSIONS: i64 = 50;
 
 /// A `stream_sessions` row with the names an admin reads.
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, utoipa::ToSchema, Debug, Clone, PartialEq)]
 pub struct StreamSession {
     pub id: Uuid,
     pub user_id: Uuid,
@@ -62,7 +62,7 @@ impl StreamSession {
 
 /// `GET /analytics/streams`: every active session and the most recent ended ones, newest
 /// first.
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, utoipa::ToSchema, Debug, Clone, PartialEq)]
 pub struct StreamList {
     pub active: Vec<StreamSession>,
     pub recent: Vec<StreamSession>,
@@ -105,7 +105,7 @@ pub async fn list(client: &impl GenericClient) -> DbResult<StreamList> {
 }
 
 /// Plays of one playback type and their share of all plays.
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, utoipa::ToSchema, Debug, Clone, PartialEq)]
 pub struct PlaybackTypeCount {
     pub playback_type: String,
     pub count: i64,
@@ -115,7 +115,7 @@ pub struct PlaybackTypeCount {
 /// `GET /analytics/streams/breakdown`: sessions started in the last `days` local days (today
 /// included), per playback type. The three known types are always listed, in a fixed order;
 /// any other value found in the table follows them.
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, utoipa::ToSchema, Debug, Clone, PartialEq)]
 pub struct StreamTypeBreakdown {
     pub days: u32,
     pub since: DateTime<Utc>,

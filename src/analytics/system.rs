@@ -8,7 +8,7 @@ use tokio_postgres::{GenericClient, Row};
 use super::{round2, DbResult};
 
 /// One `system_metrics` row (decisions.md §3 for the units).
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, utoipa::ToSchema, Debug, Clone, PartialEq)]
 pub struct SystemMetric {
     pub host: String,
     pub recorded_at: DateTime<Utc>,
@@ -46,7 +46,7 @@ impl SystemMetric {
 }
 
 /// `GET /analytics/system`: the newest reading of each host, by host name.
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, utoipa::ToSchema, Debug, Clone, PartialEq)]
 pub struct SystemSnapshots {
     pub hosts: Vec<SystemMetric>,
 }
@@ -118,7 +118,7 @@ pub async fn latest_for_overview(
 pub const MAX_POINTS: i64 = 500;
 
 /// One bucket of a history: the averages of the readings taken in it.
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, utoipa::ToSchema, Debug, Clone, PartialEq)]
 pub struct SystemMetricPoint {
     /// The start of the bucket.
     pub recorded_at: DateTime<Utc>,
@@ -137,13 +137,13 @@ pub struct SystemMetricPoint {
     pub active_transcodes: f64,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, utoipa::ToSchema, Debug, Clone, PartialEq)]
 pub struct HostSeries {
     pub host: String,
     pub points: Vec<SystemMetricPoint>,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, utoipa::ToSchema, Debug, Clone, PartialEq)]
 pub struct SystemHistory {
     pub hours: u32,
     pub from: DateTime<Utc>,

@@ -20,7 +20,7 @@ const HW_EXPR: &str = "CASE WHEN hw_accel IS NULL OR btrim(hw_accel) = ''
         OR lower(btrim(hw_accel)) IN ('none', 'software', 'cpu', 'sw', 'off') THEN NULL
     ELSE btrim(hw_accel) END";
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, utoipa::ToSchema, Debug, Clone, PartialEq)]
 pub struct TranscodeEntry {
     pub id: Uuid,
     pub user_id: Uuid,
@@ -79,7 +79,7 @@ pub fn status(success: bool, completed: bool) -> &'static str {
     }
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, utoipa::ToSchema, Debug, Clone, PartialEq)]
 pub struct TranscodeStats {
     pub days: u32,
     pub since: DateTime<Utc>,

@@ -7,7 +7,7 @@ use tokio_postgres::GenericClient;
 
 use super::{DailyStat, DbResult};
 
-#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, utoipa::ToSchema, Debug, Clone, PartialEq, Eq)]
 pub struct Trends {
     pub from: NaiveDate,
     pub to: NaiveDate,

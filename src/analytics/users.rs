@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::DbResult;
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, utoipa::ToSchema, Debug, Clone, PartialEq)]
 pub struct UserActivitySummary {
     pub user_id: Uuid,
     pub username: String,
@@ -23,7 +23,7 @@ pub struct UserActivitySummary {
 }
 
 /// `GET /analytics/users/activity`.
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, utoipa::ToSchema, Debug, Clone, PartialEq)]
 pub struct UserActivityList {
     pub users: Vec<UserActivitySummary>,
 }

@@ -16,7 +16,7 @@ pub const COMPLETION_THRESHOLD_PERCENT: i64 = 90;
 pub const DEFAULT_LIMIT: i64 = 100;
 pub const MAX_LIMIT: i64 = 500;
 
-#[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Serialize, utoipa::ToSchema, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Completion {
     Completed,
@@ -44,7 +44,7 @@ pub fn completion(
     }
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, utoipa::ToSchema, Debug, Clone, PartialEq)]
 pub struct WatchActivityEntry {
     pub session_id: Uuid,
     pub user_id: Uuid,
@@ -130,7 +130,7 @@ pub struct WatchFilter {
     pub limit: i64,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, utoipa::ToSchema, Debug, Clone, PartialEq)]
 pub struct WatchActivityPage {
     pub limit: i64,
     pub entries: Vec<WatchActivityEntry>,

@@ -213,6 +213,20 @@ impl<'de> Deserialize<'de> for Date {
     }
 }
 
+impl utoipa::PartialSchema for Date {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Date,
+            )))
+            .description(Some("A calendar date written YYYY-MM-DD."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Date {}
+
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
     let valid_shape = s.len() == 10
         && s.bytes().enumerate().all(|(i, b)| {

@@ -17,11 +17,30 @@ use crate::metrics::{
 use crate::state::AppState;
 
 /// The process is alive and serving; says nothing about the database.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "health",
+    summary = "Liveness: the process answers",
+    responses(
+        (status = 200, description = "Alive", body = Object, example = json!({"status": "ok"})),
+    ),
+)]
 pub async fn healthz() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
 /// Ready when the database answers within the configured timeout and migrations are applied.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "health",
+    summary = "Readiness: the database answers and migrations are applied",
+    responses(
+        (status = 200, description = "Ready", body = Object, example = json!({"status": "ready"})),
+        (status = 503, description = "Not ready", body = Object, example = json!({"status": "not_ready", "error": {"code": "not_ready", "message": "the database is unavailable or not migrated"}})),
+    ),
+)]
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let limit = state.config.db_timeout + Duration::from_secs(1);
     let outcome = match tokio::time::timeout(limit, crate::db::check_ready(&state.pool)).await {
@@ -51,6 +70,19 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 /// The scrape: OpenMetrics when the scraper asks for it, Prometheus text 0.0.4 otherwise.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "health",
+    summary = "Prometheus metrics (text 0.0.4, or OpenMetrics when asked); a bearer token only when one is configured",
+    responses(
+        (status = 200, description = "Metrics", body = String, content_type = "text/plain"),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn metrics(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -4,8 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{ApiJson, ApiPath};
@@ -19,20 +18,44 @@ use crate::state::AppState;
 /// Most events one batch request may carry.
 pub const MAX_BATCH_EVENTS: usize = 5_000;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
 pub struct SessionPath {
+    /// The session's UUID.
     id: Id,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
 pub struct TranscodePath {
+    /// The transcode's UUID.
     id: Id,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Batch {
     events: Vec<Event>,
+}
+
+/// What a successful ingest call answers: `{"status":"committed"}`, plus `events` for a batch.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Committed {
+    /// Always `committed`.
+    #[schema(example = "committed")]
+    status: &'static str,
+    /// How many events a batch committed (batches only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    events: Option<usize>,
+}
+
+impl Committed {
+    fn new(events: Option<usize>) -> Self {
+        Self {
+            status: "committed",
+            events,
+        }
+    }
 }
 
 async fn commit(
@@ -48,23 +71,66 @@ async fn commit(
     }
 }
 
-async fn one(state: &AppState, event: Event) -> AppResult<(StatusCode, Json<Value>)> {
+async fn one(state: &AppState, event: Event) -> AppResult<(StatusCode, Json<Committed>)> {
     commit(state, vec![event], |_| String::new()).await?;
-    Ok((StatusCode::OK, Json(json!({ "status": "committed" }))))
+    Ok((StatusCode::OK, Json(Committed::new(None))))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/ingest/sessions",
+    tag = "ingest",
+    summary = "A stream session started",
+    request_body = SessionStart,
+    responses(
+        (status = 200, description = "Committed", body = Committed),
+        (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 404, description = "No such resource", body = crate::error::ErrorResponse),
+        (status = 409, description = "Conflicts with the current state", body = crate::error::ErrorResponse),
+        (status = 413, description = "The body is larger than the limit", body = crate::error::ErrorResponse),
+        (status = 415, description = "The body is not JSON", body = crate::error::ErrorResponse),
+        (status = 422, description = "Well-formed but refers to something that does not fit", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn session_start(
     State(s): State<AppState>,
     ApiJson(b): ApiJson<SessionStart>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<Committed>)> {
     one(&s, Event::SessionStart(b)).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/ingest/sessions/{id}/progress",
+    tag = "ingest",
+    summary = "A stream session's progress",
+    params(SessionPath),
+    request_body = SessionProgress,
+    responses(
+        (status = 200, description = "Committed", body = Committed),
+        (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 404, description = "No such resource", body = crate::error::ErrorResponse),
+        (status = 409, description = "Conflicts with the current state", body = crate::error::ErrorResponse),
+        (status = 413, description = "The body is larger than the limit", body = crate::error::ErrorResponse),
+        (status = 415, description = "The body is not JSON", body = crate::error::ErrorResponse),
+        (status = 422, description = "Well-formed but refers to something that does not fit", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn session_progress(
     State(s): State<AppState>,
     ApiPath(p): ApiPath<SessionPath>,
     ApiJson(progress): ApiJson<SessionProgress>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<Committed>)> {
     one(
         &s,
         Event::SessionProgress {
@@ -76,11 +142,33 @@ pub async fn session_progress(
 }
 
 /// A stop may come with no body at all, or with final figures.
+#[utoipa::path(
+    post,
+    path = "/api/v1/ingest/sessions/{id}/stop",
+    tag = "ingest",
+    summary = "A stream session stopped (the body may be empty)",
+    params(SessionPath),
+    request_body = Option<SessionStop>,
+    responses(
+        (status = 200, description = "Committed", body = Committed),
+        (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 404, description = "No such resource", body = crate::error::ErrorResponse),
+        (status = 409, description = "Conflicts with the current state", body = crate::error::ErrorResponse),
+        (status = 413, description = "The body is larger than the limit", body = crate::error::ErrorResponse),
+        (status = 415, description = "The body is not JSON", body = crate::error::ErrorResponse),
+        (status = 422, description = "Well-formed but refers to something that does not fit", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn session_stop(
     State(s): State<AppState>,
     ApiPath(p): ApiPath<SessionPath>,
     body: axum::body::Bytes,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<Committed>)> {
     let stop = if body.iter().all(u8::is_ascii_whitespace) {
         SessionStop::default()
     } else {
@@ -96,10 +184,31 @@ pub async fn session_stop(
     .await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/ingest/stream-errors",
+    tag = "ingest",
+    summary = "A stream error (give session_id, or user_id and media_item_id)",
+    request_body = StreamError,
+    responses(
+        (status = 200, description = "Committed", body = Committed),
+        (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 404, description = "No such resource", body = crate::error::ErrorResponse),
+        (status = 409, description = "Conflicts with the current state", body = crate::error::ErrorResponse),
+        (status = 413, description = "The body is larger than the limit", body = crate::error::ErrorResponse),
+        (status = 415, description = "The body is not JSON", body = crate::error::ErrorResponse),
+        (status = 422, description = "Well-formed but refers to something that does not fit", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn stream_error(
     State(s): State<AppState>,
     ApiJson(b): ApiJson<StreamError>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<Committed>)> {
     if b.session_id.is_none() && (b.user_id.is_none() || b.media_item_id.is_none()) {
         return Err(AppError::bad_request(
             "session_id",
@@ -109,18 +218,61 @@ pub async fn stream_error(
     one(&s, Event::StreamError(b)).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/ingest/transcodes",
+    tag = "ingest",
+    summary = "A transcode started",
+    request_body = TranscodeStart,
+    responses(
+        (status = 200, description = "Committed", body = Committed),
+        (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 404, description = "No such resource", body = crate::error::ErrorResponse),
+        (status = 409, description = "Conflicts with the current state", body = crate::error::ErrorResponse),
+        (status = 413, description = "The body is larger than the limit", body = crate::error::ErrorResponse),
+        (status = 415, description = "The body is not JSON", body = crate::error::ErrorResponse),
+        (status = 422, description = "Well-formed but refers to something that does not fit", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn transcode_start(
     State(s): State<AppState>,
     ApiJson(b): ApiJson<TranscodeStart>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<Committed>)> {
     one(&s, Event::TranscodeStart(b)).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/ingest/transcodes/{id}/complete",
+    tag = "ingest",
+    summary = "A transcode finished",
+    params(TranscodePath),
+    request_body = TranscodeComplete,
+    responses(
+        (status = 200, description = "Committed", body = Committed),
+        (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 404, description = "No such resource", body = crate::error::ErrorResponse),
+        (status = 409, description = "Conflicts with the current state", body = crate::error::ErrorResponse),
+        (status = 413, description = "The body is larger than the limit", body = crate::error::ErrorResponse),
+        (status = 415, description = "The body is not JSON", body = crate::error::ErrorResponse),
+        (status = 422, description = "Well-formed but refers to something that does not fit", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn transcode_complete(
     State(s): State<AppState>,
     ApiPath(p): ApiPath<TranscodePath>,
     ApiJson(complete): ApiJson<TranscodeComplete>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<Committed>)> {
     one(
         &s,
         Event::TranscodeComplete {
@@ -131,32 +283,116 @@ pub async fn transcode_complete(
     .await
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/ingest/users",
+    tag = "ingest",
+    summary = "Create or update a user",
+    request_body = UserUpsert,
+    responses(
+        (status = 200, description = "Committed", body = Committed),
+        (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 404, description = "No such resource", body = crate::error::ErrorResponse),
+        (status = 409, description = "Conflicts with the current state", body = crate::error::ErrorResponse),
+        (status = 413, description = "The body is larger than the limit", body = crate::error::ErrorResponse),
+        (status = 415, description = "The body is not JSON", body = crate::error::ErrorResponse),
+        (status = 422, description = "Well-formed but refers to something that does not fit", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn user(
     State(s): State<AppState>,
     ApiJson(b): ApiJson<UserUpsert>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<Committed>)> {
     one(&s, Event::User(b)).await
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/ingest/libraries",
+    tag = "ingest",
+    summary = "Create or update a library",
+    request_body = LibraryUpsert,
+    responses(
+        (status = 200, description = "Committed", body = Committed),
+        (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 404, description = "No such resource", body = crate::error::ErrorResponse),
+        (status = 409, description = "Conflicts with the current state", body = crate::error::ErrorResponse),
+        (status = 413, description = "The body is larger than the limit", body = crate::error::ErrorResponse),
+        (status = 415, description = "The body is not JSON", body = crate::error::ErrorResponse),
+        (status = 422, description = "Well-formed but refers to something that does not fit", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn library(
     State(s): State<AppState>,
     ApiJson(b): ApiJson<LibraryUpsert>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<Committed>)> {
     one(&s, Event::Library(b)).await
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/ingest/media-items",
+    tag = "ingest",
+    summary = "Create or update a media item",
+    request_body = MediaItemUpsert,
+    responses(
+        (status = 200, description = "Committed", body = Committed),
+        (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 404, description = "No such resource", body = crate::error::ErrorResponse),
+        (status = 409, description = "Conflicts with the current state", body = crate::error::ErrorResponse),
+        (status = 413, description = "The body is larger than the limit", body = crate::error::ErrorResponse),
+        (status = 415, description = "The body is not JSON", body = crate::error::ErrorResponse),
+        (status = 422, description = "Well-formed but refers to something that does not fit", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn media_item(
     State(s): State<AppState>,
     ApiJson(b): ApiJson<MediaItemUpsert>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<Committed>)> {
     one(&s, Event::MediaItem(b)).await
 }
 
 /// Many events in one request, committed together: all or none.
+#[utoipa::path(
+    post,
+    path = "/api/v1/ingest/batch",
+    tag = "ingest",
+    summary = "Up to 5,000 events in one transaction; `field` is prefixed events[i].",
+    request_body = Batch,
+    responses(
+        (status = 200, description = "Committed", body = Committed),
+        (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 404, description = "No such resource", body = crate::error::ErrorResponse),
+        (status = 409, description = "Conflicts with the current state", body = crate::error::ErrorResponse),
+        (status = 413, description = "The body is larger than the limit", body = crate::error::ErrorResponse),
+        (status = 415, description = "The body is not JSON", body = crate::error::ErrorResponse),
+        (status = 422, description = "Well-formed but refers to something that does not fit", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn batch(
     State(s): State<AppState>,
     ApiJson(b): ApiJson<Batch>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<Committed>> {
     if b.events.is_empty() {
         return Err(AppError::bad_request(
             "events",
@@ -180,5 +416,5 @@ pub async fn batch(
         }
     }
     let n = commit(&s, b.events, |i| format!("events[{i}].")).await?;
-    Ok(Json(json!({ "status": "committed", "events": n })))
+    Ok(Json(Committed::new(Some(n))))
 }

@@ -7,6 +7,7 @@ pub mod extract;
 mod health;
 mod ingest;
 mod notifications;
+mod openapi;
 mod status;
 
 use std::time::{Duration, Instant};
@@ -121,6 +122,7 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/api/v1/openapi.json", get(openapi::document))
         .route("/readyz", get(health::readyz))
         .merge(metrics)
         .nest("/api/v1", api)

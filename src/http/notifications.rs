@@ -1,9 +1,9 @@
 //! The 10 notification endpoints (`/api/v1/notifications/...`): channels, alert rules and
 //! the alert log. Thin handlers; queries live in `crate::notifications`.
 
-mod channels;
-mod log;
-mod rules;
+pub(super) mod channels;
+pub(super) mod log;
+pub(super) mod rules;
 
 use axum::http::Method;
 use axum::routing::{delete, get, post, put};
@@ -50,8 +50,10 @@ pub fn routes() -> Vec<AdminRoute> {
 }
 
 /// The `{id}` of a route; a bad UUID is a 400 naming `id`.
-#[derive(serde::Deserialize)]
-struct IdPath {
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(crate) struct IdPath {
+    /// The resource's UUID.
     id: crate::ingest::events::Id,
 }
 

@@ -3,6 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
 /// A string that fits a `VARCHAR(MAX)` column (MAX = 0: unbounded TEXT) and that
@@ -114,7 +117,7 @@ impl<'de> Deserialize<'de> for Time {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Default, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PlaybackType {
     #[default]
@@ -135,7 +138,7 @@ impl PlaybackType {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SessionStart {
     pub id: Id,
@@ -152,7 +155,7 @@ pub struct SessionStart {
 }
 
 /// Absolute figures so far; they never move a session's figures backwards.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SessionProgress {
     pub bytes_served: BigInt,
@@ -160,7 +163,7 @@ pub struct SessionProgress {
     pub reported_at: Option<Time>,
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SessionStop {
     pub bytes_served: Option<BigInt>,
@@ -168,7 +171,7 @@ pub struct SessionStop {
     pub ended_at: Option<Time>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StreamError {
     pub id: Option<Id>,
@@ -179,7 +182,7 @@ pub struct StreamError {
     pub occurred_at: Option<Time>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TranscodeStart {
     pub id: Id,
@@ -194,7 +197,7 @@ pub struct TranscodeStart {
     pub started_at: Option<Time>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TranscodeComplete {
     pub success: bool,
@@ -204,7 +207,7 @@ pub struct TranscodeComplete {
     pub completed_at: Option<Time>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserUpsert {
     pub id: Id,
@@ -214,7 +217,7 @@ pub struct UserUpsert {
     pub created_at: Option<Time>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LibraryUpsert {
     pub id: Id,
@@ -223,7 +226,7 @@ pub struct LibraryUpsert {
     pub created_at: Option<Time>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LibraryType {
     Movies,
@@ -243,7 +246,7 @@ impl LibraryType {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MediaItemUpsert {
     pub id: Id,
@@ -268,7 +271,7 @@ pub struct MediaItemUpsert {
 }
 
 /// One event of any kind, as the batch endpoint carries it: `{"type": "session_start", ...}`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     SessionStart(SessionStart),
@@ -293,6 +296,108 @@ pub enum Event {
     Library(LibraryUpsert),
     MediaItem(MediaItemUpsert),
 }
+
+// OpenAPI schemas of the checked newtypes: what the wire carries, with the limits the
+// deserialisers above enforce. Named per limit so that two sizes never share a component.
+
+fn string_schema(min: usize, max: usize, format: Option<KnownFormat>, what: &str) -> RefOr<Schema> {
+    let mut b = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(what));
+    if min > 0 {
+        b = b.min_length(Some(min));
+    }
+    if max > 0 {
+        b = b.max_length(Some(max));
+    }
+    if let Some(f) = format {
+        b = b.format(Some(SchemaFormat::KnownFormat(f)));
+    }
+    RefOr::T(Schema::Object(b.build()))
+}
+
+impl<const MAX: usize> PartialSchema for Text<MAX> {
+    fn schema() -> RefOr<Schema> {
+        string_schema(0, MAX, None, "Text without NUL characters.")
+    }
+}
+
+impl<const MAX: usize> ToSchema for Text<MAX> {
+    fn name() -> std::borrow::Cow<'static, str> {
+        if MAX == 0 {
+            "Text".into()
+        } else {
+            format!("Text{MAX}").into()
+        }
+    }
+}
+
+impl<const MAX: usize> PartialSchema for Name<MAX> {
+    fn schema() -> RefOr<Schema> {
+        string_schema(1, MAX, None, "Non-blank text without NUL characters.")
+    }
+}
+
+impl<const MAX: usize> ToSchema for Name<MAX> {
+    fn name() -> std::borrow::Cow<'static, str> {
+        if MAX == 0 {
+            "Name".into()
+        } else {
+            format!("Name{MAX}").into()
+        }
+    }
+}
+
+impl<const BIG: bool> PartialSchema for Count<BIG> {
+    fn schema() -> RefOr<Schema> {
+        let (format, max) = if BIG {
+            (KnownFormat::Int64, i64::MAX as f64)
+        } else {
+            (KnownFormat::Int32, f64::from(i32::MAX))
+        };
+        RefOr::T(Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(format)))
+                .minimum(Some(0))
+                .maximum(Some(max))
+                .description(Some("A whole number, zero or more."))
+                .build(),
+        ))
+    }
+}
+
+impl<const BIG: bool> ToSchema for Count<BIG> {
+    fn name() -> std::borrow::Cow<'static, str> {
+        if BIG { "BigInt" } else { "Int" }.into()
+    }
+}
+
+impl PartialSchema for Id {
+    fn schema() -> RefOr<Schema> {
+        string_schema(
+            0,
+            0,
+            Some(KnownFormat::Uuid),
+            "A UUID other than the nil UUID.",
+        )
+    }
+}
+
+impl ToSchema for Id {}
+
+impl PartialSchema for Time {
+    fn schema() -> RefOr<Schema> {
+        string_schema(
+            0,
+            0,
+            Some(KnownFormat::DateTime),
+            "An RFC 3339 timestamp between 2000 and tomorrow.",
+        )
+    }
+}
+
+impl ToSchema for Time {}
 
 pub fn opt_str<const N: usize>(t: &Option<Text<N>>) -> Option<&str> {
     t.as_ref().map(Text::as_str)

@@ -150,6 +150,72 @@ where
     Option::<T>::deserialize(d).map(Some)
 }
 
+// OpenAPI schemas of the checked request fields, with the limits enforced above.
+
+fn field_schema(
+    kind: utoipa::openapi::schema::Type,
+    describe: impl FnOnce(
+        utoipa::openapi::schema::ObjectBuilder,
+    ) -> utoipa::openapi::schema::ObjectBuilder,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    describe(utoipa::openapi::schema::ObjectBuilder::new().schema_type(kind)).into()
+}
+
+impl utoipa::PartialSchema for WebhookUrl {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        field_schema(utoipa::openapi::schema::Type::String, |b| {
+            b.format(Some(utoipa::openapi::SchemaFormat::Custom("uri".into())))
+                .max_length(Some(MAX_URL_CHARS))
+                .description(Some(
+                    "An http or https URL with a host; answers show it masked.",
+                ))
+        })
+    }
+}
+
+impl utoipa::ToSchema for WebhookUrl {}
+
+impl utoipa::PartialSchema for SigningSecret {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        field_schema(utoipa::openapi::schema::Type::String, |b| {
+            b.min_length(Some(16)).max_length(Some(256)).description(Some(
+                "16 to 256 printable characters; a whsec_ secret carries a base64 key of 16 bytes or more.",
+            ))
+        })
+    }
+}
+
+impl utoipa::ToSchema for SigningSecret {}
+
+impl utoipa::PartialSchema for Threshold {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        field_schema(utoipa::openapi::schema::Type::Number, |b| {
+            b.format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Float,
+            )))
+            .minimum(Some(0))
+            .description(Some("A finite number, zero or more."))
+        })
+    }
+}
+
+impl utoipa::ToSchema for Threshold {}
+
+impl utoipa::PartialSchema for Cooldown {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        field_schema(utoipa::openapi::schema::Type::Integer, |b| {
+            b.format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Int32,
+            )))
+            .minimum(Some(0))
+            .maximum(Some(MAX_COOLDOWN_MINUTES as f64))
+            .description(Some("Minutes between two alerts of a rule."))
+        })
+    }
+}
+
+impl utoipa::ToSchema for Cooldown {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

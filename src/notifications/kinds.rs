@@ -7,7 +7,7 @@ use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// What an alert rule checks (the spec's "Condition Types" table).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConditionType {
     DiskSpaceLow,
@@ -45,7 +45,7 @@ impl ConditionType {
 }
 
 /// Where a channel delivers: the spec's three webhook kinds plus Alertmanager's v2 API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelType {
     Discord,
@@ -145,6 +145,27 @@ impl Events {
         serde_json::Value::from(self.0.clone())
     }
 }
+
+impl utoipa::PartialSchema for Events {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+        let mut names = vec![ALL_EVENTS];
+        names.extend(ConditionType::ALL.map(ConditionType::as_str));
+        ArrayBuilder::new()
+            .items(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(names)),
+            )
+            .min_items(Some(1))
+            .description(Some(
+                "The alerts a channel receives: [\"all\"] or a list of condition types.",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Events {}
 
 impl Serialize for Events {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

@@ -46,7 +46,8 @@ pub async fn record(
     Ok(())
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = AlertLogEntry)]
 pub struct Entry {
     pub id: Uuid,
     pub rule_id: Option<Uuid>,

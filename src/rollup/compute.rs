@@ -9,7 +9,7 @@ use tokio_postgres::{GenericClient, Row};
 use super::days::day_bounds;
 
 /// One `daily_stats` row: the figures of one day of the configured time zone.
-#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, utoipa::ToSchema, Debug, Clone, PartialEq, Eq)]
 pub struct DailyStat {
     pub stat_date: NaiveDate,
     /// Sessions started that day (a session across midnight counts on its start day).

@@ -11,5 +11,6 @@ mod demo;
 mod http_basics;
 mod ingest;
 mod lifecycle;
+mod openapi;
 mod rollup;
 mod schema;

@@ -71,7 +71,23 @@ async fn spare_connection(state: &AppState) -> Option<deadpool_postgres::Object>
     state.pool.timeout_get(&now).await.ok()
 }
 
-async fn get_overview(State(state): State<AppState>) -> AppResult<Json<AnalyticsOverview>> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/analytics/overview",
+    tag = "analytics",
+    summary = "Server overview now and today",
+    responses(
+        (status = 200, description = "The answer", body = AnalyticsOverview),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn get_overview(
+    State(state): State<AppState>,
+) -> AppResult<Json<AnalyticsOverview>> {
     let client = state.pool.get().await?;
     let spare = spare_connection(&state).await;
     let catalogue: &tokio_postgres::Client = spare.as_deref().unwrap_or(&client);
@@ -86,12 +102,42 @@ async fn get_overview(State(state): State<AppState>) -> AppResult<Json<Analytics
     Ok(Json(answer))
 }
 
-async fn get_streams(State(state): State<AppState>) -> AppResult<Json<StreamList>> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/analytics/streams",
+    tag = "analytics",
+    summary = "Active and recent stream sessions",
+    responses(
+        (status = 200, description = "The answer", body = StreamList),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn get_streams(State(state): State<AppState>) -> AppResult<Json<StreamList>> {
     let client = state.pool.get().await?;
     Ok(Json(streams::list(&**client).await?))
 }
 
-async fn get_stream_breakdown(
+#[utoipa::path(
+    get,
+    path = "/api/v1/analytics/streams/breakdown",
+    tag = "analytics",
+    summary = "Plays per playback type over the last N days",
+    params(DaysParams),
+    responses(
+        (status = 200, description = "The answer", body = StreamTypeBreakdown),
+        (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn get_stream_breakdown(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<DaysParams>,
 ) -> AppResult<Json<StreamTypeBreakdown>> {
@@ -101,7 +147,23 @@ async fn get_stream_breakdown(
     Ok(Json(answer))
 }
 
-async fn get_watch_activity(
+#[utoipa::path(
+    get,
+    path = "/api/v1/analytics/watch-activity",
+    tag = "analytics",
+    summary = "Watch history, newest first, with a cursor",
+    params(WatchParams),
+    responses(
+        (status = 200, description = "The answer", body = WatchActivityPage),
+        (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn get_watch_activity(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<WatchParams>,
 ) -> AppResult<Json<WatchActivityPage>> {
@@ -110,12 +172,44 @@ async fn get_watch_activity(
     Ok(Json(watch::page(&**client, &filter).await?))
 }
 
-async fn get_user_activity(State(state): State<AppState>) -> AppResult<Json<UserActivityList>> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/analytics/users/activity",
+    tag = "analytics",
+    summary = "Per-user activity summaries",
+    responses(
+        (status = 200, description = "The answer", body = UserActivityList),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn get_user_activity(
+    State(state): State<AppState>,
+) -> AppResult<Json<UserActivityList>> {
     let client = state.pool.get().await?;
     Ok(Json(users::summaries(&**client).await?))
 }
 
-async fn get_transcodes(
+#[utoipa::path(
+    get,
+    path = "/api/v1/analytics/transcodes",
+    tag = "analytics",
+    summary = "Transcode statistics over the last N days",
+    params(DaysParams),
+    responses(
+        (status = 200, description = "The answer", body = TranscodeStats),
+        (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn get_transcodes(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<DaysParams>,
 ) -> AppResult<Json<TranscodeStats>> {
@@ -125,7 +219,23 @@ async fn get_transcodes(
     Ok(Json(answer))
 }
 
-async fn get_system(
+#[utoipa::path(
+    get,
+    path = "/api/v1/analytics/system",
+    tag = "analytics",
+    summary = "The latest system snapshot per host",
+    params(HostParams),
+    responses(
+        (status = 200, description = "The answer", body = SystemSnapshots),
+        (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn get_system(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<HostParams>,
 ) -> AppResult<Json<SystemSnapshots>> {
@@ -134,7 +244,23 @@ async fn get_system(
     Ok(Json(system::latest(&**client, host.as_deref()).await?))
 }
 
-async fn get_system_history(
+#[utoipa::path(
+    get,
+    path = "/api/v1/analytics/system/history",
+    tag = "analytics",
+    summary = "System metrics over time, downsampled",
+    params(HistoryParams),
+    responses(
+        (status = 200, description = "The answer", body = SystemHistory),
+        (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn get_system_history(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<HistoryParams>,
 ) -> AppResult<Json<SystemHistory>> {
@@ -144,19 +270,65 @@ async fn get_system_history(
     Ok(Json(answer))
 }
 
-async fn get_storage(State(state): State<AppState>) -> AppResult<Json<StorageSummary>> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/analytics/storage",
+    tag = "analytics",
+    summary = "Items and bytes per library",
+    responses(
+        (status = 200, description = "The answer", body = StorageSummary),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn get_storage(State(state): State<AppState>) -> AppResult<Json<StorageSummary>> {
     let client = state.pool.get().await?;
     Ok(Json(storage::summary(&**client).await?))
 }
 
-async fn get_library_health(State(state): State<AppState>) -> AppResult<Json<LibraryHealth>> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/analytics/library-health",
+    tag = "analytics",
+    summary = "Metadata completeness and media formats per library",
+    responses(
+        (status = 200, description = "The answer", body = LibraryHealth),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn get_library_health(
+    State(state): State<AppState>,
+) -> AppResult<Json<LibraryHealth>> {
     let client = state.pool.get().await?;
     let spare = spare_connection(&state).await;
     let second: &tokio_postgres::Client = spare.as_deref().unwrap_or(&client);
     Ok(Json(library_health::reports(&**client, second).await?))
 }
 
-async fn get_trends(
+#[utoipa::path(
+    get,
+    path = "/api/v1/analytics/trends",
+    tag = "analytics",
+    summary = "Daily statistics in a date range",
+    params(TrendParams),
+    responses(
+        (status = 200, description = "The answer", body = Trends),
+        (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn get_trends(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<TrendParams>,
 ) -> AppResult<Json<Trends>> {

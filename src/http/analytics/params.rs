@@ -44,7 +44,8 @@ fn check_order(from: Option<NaiveDate>, to: Option<NaiveDate>, to_note: &str) ->
 }
 
 /// `?days=` (default 30, at most 3660).
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DaysParams {
     pub days: Option<i64>,
 }
@@ -62,7 +63,8 @@ impl DaysParams {
 }
 
 /// `?host=`.
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HostParams {
     pub host: Option<String>,
 }
@@ -74,7 +76,8 @@ impl HostParams {
 }
 
 /// `?hours=` (default 24, at most 168) and `?host=`.
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryParams {
     pub hours: Option<i64>,
     pub host: Option<String>,
@@ -93,7 +96,8 @@ impl HistoryParams {
 }
 
 /// `?from=&to=` for `trends`: inclusive local dates, default the 30 days ending today.
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TrendParams {
     pub from: Option<Date>,
     pub to: Option<Date>,
@@ -110,7 +114,8 @@ impl TrendParams {
 }
 
 /// `watch-activity`'s filters, limit and cursor.
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WatchParams {
     pub user_id: Option<Uuid>,
     pub from: Option<Date>,

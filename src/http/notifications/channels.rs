@@ -22,7 +22,7 @@ use crate::notifications::policy::AddressPolicy;
 use crate::notifications::sender::{Sender, Target};
 use crate::state::AppState;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ChannelOut {
     id: Uuid,
     name: String,
@@ -51,7 +51,7 @@ impl From<Channel> for ChannelOut {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateChannel {
     name: Name<100>,
@@ -65,7 +65,7 @@ pub struct CreateChannel {
     signing_secret: Option<SigningSecret>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateChannel {
     name: Option<Name<100>>,
@@ -97,12 +97,44 @@ fn only_generic_is_signed(channel_type: ChannelType) -> AppResult<()> {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/notifications/channels",
+    tag = "notifications",
+    summary = "List notification channels",
+    responses(
+        (status = 200, description = "The answer", body = Vec<ChannelOut>),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn list(State(state): State<AppState>) -> AppResult<Json<Vec<ChannelOut>>> {
     let client = state.pool.get().await?;
     let all = channels::list(&**client).await?;
     Ok(Json(all.into_iter().map(ChannelOut::from).collect()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/notifications/channels",
+    tag = "notifications",
+    summary = "Create a notification channel",
+    request_body = CreateChannel,
+    responses(
+        (status = 201, description = "Created", body = ChannelOut),
+        (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
+        (status = 413, description = "The body is larger than the limit", body = crate::error::ErrorResponse),
+        (status = 415, description = "The body is not JSON", body = crate::error::ErrorResponse),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn create(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CreateChannel>,
@@ -125,6 +157,26 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(channel.into())))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/notifications/channels/{id}",
+    tag = "notifications",
+    summary = "Change a notification channel (fields left out are kept)",
+    params(IdPath),
+    request_body = UpdateChannel,
+    responses(
+        (status = 200, description = "The answer", body = ChannelOut),
+        (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
+        (status = 404, description = "No such resource", body = crate::error::ErrorResponse),
+        (status = 413, description = "The body is larger than the limit", body = crate::error::ErrorResponse),
+        (status = 415, description = "The body is not JSON", body = crate::error::ErrorResponse),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn update(
     State(state): State<AppState>,
     ApiPath(IdPath { id: Id(id) }): ApiPath<IdPath>,
@@ -177,6 +229,24 @@ pub async fn update(
     Ok(Json(saved.into()))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/notifications/channels/{id}",
+    tag = "notifications",
+    summary = "Delete a notification channel",
+    params(IdPath),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
+        (status = 404, description = "No such resource", body = crate::error::ErrorResponse),
+        (status = 409, description = "Conflicts with the current state", body = crate::error::ErrorResponse),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn remove(
     State(state): State<AppState>,
     ApiPath(IdPath { id: Id(id) }): ApiPath<IdPath>,
@@ -202,7 +272,7 @@ pub async fn remove(
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TestOutcome {
     delivered: bool,
     http_status: Option<u16>,
@@ -213,6 +283,24 @@ pub struct TestOutcome {
 
 /// Sends the standard test message now (even to a disabled channel: that is how an admin
 /// checks it before enabling it), logs the outcome and answers with it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/notifications/channels/{id}/test",
+    tag = "notifications",
+    summary = "Send a test alert through a channel",
+    params(IdPath),
+    responses(
+        (status = 200, description = "The delivery outcome", body = TestOutcome),
+        (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
+        (status = 404, description = "No such resource", body = crate::error::ErrorResponse),
+        (status = 422, description = "Well-formed but refers to something that does not fit", body = crate::error::ErrorResponse),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn test(
     State(state): State<AppState>,
     ApiPath(IdPath { id: Id(id) }): ApiPath<IdPath>,

@@ -7,6 +7,20 @@ use crate::error::AppResult;
 use crate::notifications::log::{self, Entry};
 use crate::state::AppState;
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/notifications/log",
+    tag = "notifications",
+    summary = "The most recent alert deliveries, newest first",
+    responses(
+        (status = 200, description = "The answer", body = Vec<Entry>),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn recent(State(state): State<AppState>) -> AppResult<Json<Vec<Entry>>> {
     let client = state.pool.get().await?;
     Ok(Json(log::recent(&**client).await?))

@@ -16,7 +16,7 @@ use crate::notifications::kinds::ConditionType;
 use crate::notifications::rules::{self, real_to_f64, Rule};
 use crate::state::AppState;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct RuleOut {
     id: Uuid,
     name: String,
@@ -49,7 +49,7 @@ impl From<Rule> for RuleOut {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRule {
     name: Name<100>,
@@ -65,7 +65,7 @@ pub struct CreateRule {
     send_resolved: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateRule {
     name: Option<Name<100>>,
@@ -84,12 +84,45 @@ fn unknown_channel(id: Uuid) -> AppError {
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/notifications/alerts",
+    tag = "notifications",
+    summary = "List alert rules",
+    responses(
+        (status = 200, description = "The answer", body = Vec<RuleOut>),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn list(State(state): State<AppState>) -> AppResult<Json<Vec<RuleOut>>> {
     let client = state.pool.get().await?;
     let all = rules::list(&**client).await?;
     Ok(Json(all.into_iter().map(RuleOut::from).collect()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/notifications/alerts",
+    tag = "notifications",
+    summary = "Create an alert rule",
+    request_body = CreateRule,
+    responses(
+        (status = 201, description = "Created", body = RuleOut),
+        (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
+        (status = 413, description = "The body is larger than the limit", body = crate::error::ErrorResponse),
+        (status = 415, description = "The body is not JSON", body = crate::error::ErrorResponse),
+        (status = 422, description = "Well-formed but refers to something that does not fit", body = crate::error::ErrorResponse),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn create(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CreateRule>,
@@ -116,6 +149,27 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(rule.into())))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/notifications/alerts/{id}",
+    tag = "notifications",
+    summary = "Change an alert rule (fields left out are kept)",
+    params(IdPath),
+    request_body = UpdateRule,
+    responses(
+        (status = 200, description = "The answer", body = RuleOut),
+        (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
+        (status = 404, description = "No such resource", body = crate::error::ErrorResponse),
+        (status = 413, description = "The body is larger than the limit", body = crate::error::ErrorResponse),
+        (status = 415, description = "The body is not JSON", body = crate::error::ErrorResponse),
+        (status = 422, description = "Well-formed but refers to something that does not fit", body = crate::error::ErrorResponse),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn update(
     State(state): State<AppState>,
     ApiPath(IdPath { id: Id(id) }): ApiPath<IdPath>,
@@ -160,6 +214,23 @@ pub async fn update(
     Ok(Json(saved.into()))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/notifications/alerts/{id}",
+    tag = "notifications",
+    summary = "Delete an alert rule",
+    params(IdPath),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
+        (status = 404, description = "No such resource", body = crate::error::ErrorResponse),
+        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
+        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
+        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
+        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn remove(
     State(state): State<AppState>,
     ApiPath(IdPath { id: Id(id) }): ApiPath<IdPath>,
