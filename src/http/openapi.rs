@@ -103,3 +103,24 @@ pub fn spec() -> &'static utoipa::openapi::OpenApi {
 pub(super) async fn document() -> Json<&'static utoipa::openapi::OpenApi> {
     Json(spec())
 }
+
+/// The answers every authenticated route can give besides its own: one place for their
+/// wording, listed in each operation with `responses(..., AuthErrors)`.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub(crate) enum AuthErrors {
+    #[response(status = 401, description = "No credential, or one not recognised")]
+    Unauthorized(crate::error::ErrorResponse),
+    #[response(status = 403, description = "A valid credential of another kind")]
+    Forbidden(crate::error::ErrorResponse),
+    #[response(
+        status = 500,
+        description = "An internal error (details are logged, not sent)"
+    )]
+    Internal(crate::error::ErrorResponse),
+    #[response(
+        status = 503,
+        description = "Starting up (migrations not applied), the database is unavailable, or the request took too long"
+    )]
+    Unavailable(crate::error::ErrorResponse),
+}

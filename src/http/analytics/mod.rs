@@ -78,10 +78,7 @@ async fn spare_connection(state: &AppState) -> Option<deadpool_postgres::Object>
     summary = "Server overview now and today",
     responses(
         (status = 200, description = "The answer", body = AnalyticsOverview),
-        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
-        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
-        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
-        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+        crate::http::openapi::AuthErrors,
     ),
     security(("bearer" = [])),
 )]
@@ -109,10 +106,7 @@ pub(crate) async fn get_overview(
     summary = "Active and recent stream sessions",
     responses(
         (status = 200, description = "The answer", body = StreamList),
-        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
-        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
-        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
-        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+        crate::http::openapi::AuthErrors,
     ),
     security(("bearer" = [])),
 )]
@@ -130,10 +124,7 @@ pub(crate) async fn get_streams(State(state): State<AppState>) -> AppResult<Json
     responses(
         (status = 200, description = "The answer", body = StreamTypeBreakdown),
         (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
-        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
-        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
-        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
-        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+        crate::http::openapi::AuthErrors,
     ),
     security(("bearer" = [])),
 )]
@@ -156,10 +147,7 @@ pub(crate) async fn get_stream_breakdown(
     responses(
         (status = 200, description = "The answer", body = WatchActivityPage),
         (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
-        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
-        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
-        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
-        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+        crate::http::openapi::AuthErrors,
     ),
     security(("bearer" = [])),
 )]
@@ -179,10 +167,7 @@ pub(crate) async fn get_watch_activity(
     summary = "Per-user activity summaries",
     responses(
         (status = 200, description = "The answer", body = UserActivityList),
-        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
-        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
-        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
-        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+        crate::http::openapi::AuthErrors,
     ),
     security(("bearer" = [])),
 )]
@@ -202,10 +187,7 @@ pub(crate) async fn get_user_activity(
     responses(
         (status = 200, description = "The answer", body = TranscodeStats),
         (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
-        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
-        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
-        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
-        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+        crate::http::openapi::AuthErrors,
     ),
     security(("bearer" = [])),
 )]
@@ -228,10 +210,7 @@ pub(crate) async fn get_transcodes(
     responses(
         (status = 200, description = "The answer", body = SystemSnapshots),
         (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
-        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
-        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
-        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
-        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+        crate::http::openapi::AuthErrors,
     ),
     security(("bearer" = [])),
 )]
@@ -253,10 +232,7 @@ pub(crate) async fn get_system(
     responses(
         (status = 200, description = "The answer", body = SystemHistory),
         (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
-        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
-        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
-        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
-        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+        crate::http::openapi::AuthErrors,
     ),
     security(("bearer" = [])),
 )]
@@ -277,10 +253,7 @@ pub(crate) async fn get_system_history(
     summary = "Items and bytes per library",
     responses(
         (status = 200, description = "The answer", body = StorageSummary),
-        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
-        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
-        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
-        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+        crate::http::openapi::AuthErrors,
     ),
     security(("bearer" = [])),
 )]
@@ -296,10 +269,7 @@ pub(crate) async fn get_storage(State(state): State<AppState>) -> AppResult<Json
     summary = "Metadata completeness and media formats per library",
     responses(
         (status = 200, description = "The answer", body = LibraryHealth),
-        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
-        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
-        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
-        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+        crate::http::openapi::AuthErrors,
     ),
     security(("bearer" = [])),
 )]
@@ -321,10 +291,7 @@ pub(crate) async fn get_library_health(
     responses(
         (status = 200, description = "The answer", body = Trends),
         (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
-        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
-        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
-        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
-        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+        crate::http::openapi::AuthErrors,
     ),
     security(("bearer" = [])),
 )]

@@ -14,10 +14,7 @@ use crate::state::AppState;
     summary = "The most recent alert deliveries, newest first",
     responses(
         (status = 200, description = "The answer", body = Vec<Entry>),
-        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
-        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
-        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
-        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+        crate::http::openapi::AuthErrors,
     ),
     security(("bearer" = [])),
 )]

@@ -91,10 +91,7 @@ fn unknown_channel(id: Uuid) -> AppError {
     summary = "List alert rules",
     responses(
         (status = 200, description = "The answer", body = Vec<RuleOut>),
-        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
-        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
-        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
-        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+        crate::http::openapi::AuthErrors,
     ),
     security(("bearer" = [])),
 )]
@@ -116,10 +113,7 @@ pub async fn list(State(state): State<AppState>) -> AppResult<Json<Vec<RuleOut>>
         (status = 413, description = "The body is larger than the limit", body = crate::error::ErrorResponse),
         (status = 415, description = "The body is not JSON", body = crate::error::ErrorResponse),
         (status = 422, description = "Well-formed but refers to something that does not fit", body = crate::error::ErrorResponse),
-        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
-        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
-        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
-        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+        crate::http::openapi::AuthErrors,
     ),
     security(("bearer" = [])),
 )]
@@ -163,10 +157,7 @@ pub async fn create(
         (status = 413, description = "The body is larger than the limit", body = crate::error::ErrorResponse),
         (status = 415, description = "The body is not JSON", body = crate::error::ErrorResponse),
         (status = 422, description = "Well-formed but refers to something that does not fit", body = crate::error::ErrorResponse),
-        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
-        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
-        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
-        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+        crate::http::openapi::AuthErrors,
     ),
     security(("bearer" = [])),
 )]
@@ -224,10 +215,7 @@ pub async fn update(
         (status = 204, description = "Deleted"),
         (status = 400, description = "A parameter or field is invalid; `field` names it", body = crate::error::ErrorResponse),
         (status = 404, description = "No such resource", body = crate::error::ErrorResponse),
-        (status = 401, description = "No credential, or one not recognised", body = crate::error::ErrorResponse),
-        (status = 403, description = "A valid credential of another kind", body = crate::error::ErrorResponse),
-        (status = 500, description = "An internal error (details are logged, not sent)", body = crate::error::ErrorResponse),
-        (status = 503, description = "Starting up (migrations not applied), the database is unavailable, or the request took too long", body = crate::error::ErrorResponse),
+        crate::http::openapi::AuthErrors,
     ),
     security(("bearer" = [])),
 )]
