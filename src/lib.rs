@@ -92,7 +92,15 @@ pub async fn run(
         after(
             migrated.clone(),
             cancel.clone(),
-            workers::reaper::run(state.clone(), cancel),
+            workers::reaper::run(state.clone(), cancel.clone()),
+        ),
+    );
+    workers.spawn(
+        "summaries",
+        after(
+            migrated.clone(),
+            cancel.clone(),
+            workers::summaries::run(state.clone(), cancel),
         ),
     );
 

@@ -158,6 +158,23 @@ const MEDIA_ITEM_UPSERT: &str =
                      file_path = EXCLUDED.file_path, file_size_bytes = EXCLUDED.file_size_bytes,
                      created_at = COALESCE($18, media_items.created_at)";
 
+/// Run before `MEDIA_ITEM_UPSERT`: when an item's genres change, its plays move from the old
+/// genres to the new ones in the per-user genre summary (migration 030), so favourite genres
+/// follow the catalogue at once.
+const MEDIA_ITEM_GENRES_MOVE: &str = "INSERT INTO user_genre_deltas (user_id, genre, plays)
+     SELECT p.user_id, c.genre, sum(p.n * c.sign)
+     FROM (SELECT g.genre, -1 AS sign
+           FROM media_items m CROSS JOIN LATERAL cv_item_genres(m.genres) AS g(genre)
+           WHERE m.id = $1 AND m.genres IS DISTINCT FROM $2::text[]
+           UNION ALL
+           SELECT g.genre, 1
+           FROM media_items m CROSS JOIN LATERAL cv_item_genres($2::text[]) AS g(genre)
+           WHERE m.id = $1 AND m.genres IS DISTINCT FROM $2::text[]) c
+     CROSS JOIN (SELECT user_id, count(*) AS n FROM stream_sessions
+                 WHERE media_item_id = $1 GROUP BY user_id) p
+     GROUP BY p.user_id, c.genre
+     HAVING sum(p.n * c.sign) <> 0";
+
 const SESSION_UPDATE: &str = "UPDATE stream_sessions s SET
                  bytes_served = GREATEST(s.bytes_served, COALESCE($2, s.bytes_served)),
                  duration_seconds = GREATEST(s.duration_seconds, COALESCE($3, s.duration_seconds)),
@@ -182,13 +199,14 @@ const SESSION_STARTS_BULK: &str =
 
 /// Every statement an event may run. Preparing them all before a group's events are sent
 /// keeps pipelined events in order: no event waits on a prepare while a later one goes.
-const ALL_SQL: [&str; 9] = [
+const ALL_SQL: [&str; 10] = [
     SESSION_START,
     STREAM_ERROR,
     TRANSCODE_START,
     TRANSCODE_COMPLETE,
     USER_UPSERT,
     LIBRARY_UPSERT,
+    MEDIA_ITEM_GENRES_MOVE,
     MEDIA_ITEM_UPSERT,
     SESSION_UPDATE,
     SESSION_STARTS_BULK,
@@ -412,6 +430,7 @@ pub async fn apply(tx: &Transaction<'_>, event: &Event) -> Result<Effect, Refusa
         }
         Event::MediaItem(m) => {
             let genres: Vec<&str> = m.genres.iter().map(|g| g.0.as_str()).collect();
+            exec(tx, MEDIA_ITEM_GENRES_MOVE, &[&m.id.0, &genres]).await?;
             exec(
                 tx,
                 MEDIA_ITEM_UPSERT,

@@ -2,6 +2,7 @@
 //! within a deadline. Each is `async fn(state, cancel) -> anyhow::Result<()>`.
 
 pub mod reaper;
+pub mod summaries;
 
 use std::future::Future;
 use std::time::Duration;

@@ -459,3 +459,70 @@ async fn concurrent_clients_are_group_committed_and_every_acknowledged_event_is_
     tokio::time::sleep(Duration::from_millis(1)).await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn user_activity_follows_ingest_at_once_including_a_genre_edit() {
+    let db = TestDb::migrated().await;
+    let app = TestApp::spawn(test_config(&db.url, &[])).await;
+    let (user, item) = catalogue(&app).await; // Drama, Mystery
+    let other = Uuid::new_v4();
+    app.put_ok(
+        "/media-items",
+        json!({"id": other, "title": "Storm", "media_type": "movie", "genres": ["Action"]}),
+    )
+    .await;
+    for (id, it, secs) in [
+        (Uuid::new_v4(), item, 600),
+        (Uuid::new_v4(), item, 300),
+        (Uuid::new_v4(), other, 120),
+    ] {
+        app.post_ok(
+            "/sessions",
+            json!({"id": id, "user_id": user, "media_item_id": it, "playback_type": "direct_play"}),
+        )
+        .await;
+        app.post_ok(
+            &format!("/sessions/{id}/stop"),
+            json!({"bytes_served": 1, "duration_seconds": secs}),
+        )
+        .await;
+    }
+    let activity = || async {
+        let body: Value = app
+            .admin_get("/api/v1/analytics/users/activity")
+            .send()
+            .await
+            .expect("users")
+            .json()
+            .await
+            .expect("json");
+        body["users"][0].clone()
+    };
+    let u = activity().await;
+    assert_eq!(u["user_id"], json!(user));
+    assert_eq!(u["total_plays"], 3);
+    assert_eq!(u["watch_minutes"], 17); // 1020 s
+    assert_eq!(u["favorite_genre"], "Drama"); // Drama 2 = Mystery 2 > Action 1; by name
+
+    // The media server re-tags the item: its two plays move to the new genre at once.
+    app.put_ok(
+        "/media-items",
+        json!({"id": item, "title": "The Quiet Harbor", "media_type": "movie",
+               "genres": ["Thriller", "Action"]}),
+    )
+    .await;
+    let u = activity().await;
+    assert_eq!(u["favorite_genre"], "Action"); // Action 3 > Thriller 2
+    let stored: i64 = db
+        .client()
+        .await
+        .query_one(
+            "SELECT COALESCE(sum(plays), 0)::int8 FROM (SELECT plays FROM user_genre_plays WHERE genre = 'Drama'
+             UNION ALL SELECT plays FROM user_genre_deltas WHERE genre = 'Drama') d",
+            &[],
+        )
+        .await
+        .expect("drama")
+        .get(0);
+    assert_eq!(stored, 0, "no play is left under the old genre");
+}

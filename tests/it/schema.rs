@@ -435,6 +435,19 @@ async fn core_snapshot(c: &tokio_postgres::Client) -> Vec<String> {
         .map(|r| r.get(0))
         .collect();
     out.push(format!("{idx:?}"));
+    let triggers: Vec<String> = c
+        .query(
+            "SELECT tgname::text FROM pg_trigger
+             WHERE tgrelid IN ('users'::regclass, 'libraries'::regclass, 'media_items'::regclass)
+               AND NOT tgisinternal ORDER BY 1",
+            &[],
+        )
+        .await
+        .expect("triggers")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    out.push(format!("{triggers:?}"));
     out
 }
 
@@ -442,7 +455,8 @@ async fn core_snapshot(c: &tokio_postgres::Client) -> Vec<String> {
 async fn cinevault_core_tables_are_left_untouched() {
     let db = TestDb::empty().await;
     let mut c = db.client().await;
-    // CineVault's own shape: more columns than we read, its own names, its own rows.
+    // CineVault's own shape: more columns than we read, its own names, its own rows. (Of the
+    // contract's columns, migration 030's recompute reads `genres`.)
     c.batch_execute(
         "CREATE TABLE users (id UUID PRIMARY KEY, username TEXT NOT NULL, email TEXT,
              password_hash TEXT, is_admin BOOLEAN NOT NULL DEFAULT false,
@@ -451,6 +465,7 @@ async fn cinevault_core_tables_are_left_untouched() {
              path TEXT, created_at TIMESTAMPTZ NOT NULL DEFAULT now());
          CREATE TABLE media_items (id UUID PRIMARY KEY, library_id UUID REFERENCES libraries(id),
              title TEXT NOT NULL, media_type TEXT, tmdb_id INT, file_size_bytes BIGINT,
+             genres TEXT[],
              created_at TIMESTAMPTZ NOT NULL DEFAULT now());
          INSERT INTO users (id, username, email) VALUES
              ('11111111-1111-1111-1111-111111111111', 'owner', 'owner@example.org');",

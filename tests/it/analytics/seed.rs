@@ -76,7 +76,7 @@ pub async fn item(c: &Client, library: Option<Uuid>, title: &str, columns: &str)
 /// An ended session (or an active one when `active`; its last report then 2 minutes in).
 #[allow(clippy::too_many_arguments)]
 pub async fn session(
-    c: &Client,
+    c: &impl tokio_postgres::GenericClient,
     user: Uuid,
     item: Uuid,
     kind: &str,
