@@ -191,6 +191,12 @@ pub struct Config {
     #[arg(long, env = "CINEVAULT_BODY_LIMIT", default_value = "2MiB", value_parser = parse_size)]
     pub body_limit: usize,
 
+    /// Longest a client may take to send a request's headers, and separately its body; a
+    /// keep-alive connection left idle this long is closed. Slower clients are disconnected
+    /// (a body too slow gets a 408), so they cannot hold connections forever.
+    #[arg(long, env = "CINEVAULT_CLIENT_TIMEOUT", default_value = "20s", value_parser = parse_interval)]
+    pub client_timeout: Duration,
+
     /// How long a graceful shutdown may take before the process exits anyway.
     #[arg(long, env = "CINEVAULT_SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = parse_interval)]
     pub shutdown_timeout: Duration,
@@ -374,6 +380,7 @@ mod tests {
         assert_eq!(c.alert_interval, Duration::from_secs(300));
         assert_eq!(c.stale_session_after, Duration::from_secs(600));
         assert_eq!(c.body_limit, 2 * 1024 * 1024);
+        assert_eq!(c.client_timeout, Duration::from_secs(20));
         assert!(!c.webhook_allow_private && !c.webhook_allow_loopback);
     }
 

@@ -18,7 +18,6 @@ pub mod secret;
 pub mod state;
 pub mod workers;
 
-use std::future::IntoFuture;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -106,9 +105,7 @@ pub async fn run(
 
     let app = http::router(state.clone());
     tracing::info!(%addr, "listening");
-    let server = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-        .into_future();
+    let server = http::serve::serve(listener, app, state.config.client_timeout, shutdown.clone());
     let mut server = tokio::spawn(server);
 
     tokio::select! {

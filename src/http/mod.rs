@@ -8,6 +8,7 @@ mod health;
 mod ingest;
 mod notifications;
 mod openapi;
+pub mod serve;
 mod status;
 
 use std::time::{Duration, Instant};
@@ -130,6 +131,10 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.body_limit))
         .layer(middleware::from_fn(time_limit))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            serve::read_body,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             record_metrics,

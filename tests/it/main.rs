@@ -12,5 +12,6 @@ mod http_basics;
 mod ingest;
 mod lifecycle;
 mod openapi;
+mod reliability;
 mod rollup;
 mod schema;
