@@ -74,15 +74,31 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         ));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|err| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         let message = inner.to_string();
-        if inner.is_syntax() || inner.is_eof() {
+        // serde_json reports a number or null where an enum's string belongs as a syntax
+        // error ("expected value"); the document is well-formed, so name the field.
+        if (inner.is_syntax() || inner.is_eof()) && !is_json(bytes) {
             return AppError::bad_request("body", format!("malformed JSON: {message}"));
         }
+        if inner.is_syntax() && clean_message(&message) == "expected value" {
+            return AppError::bad_request(
+                field_name(&path, &message),
+                "invalid type: expected a string naming one of the allowed values",
+            );
+        }
         AppError::bad_request(field_name(&path, &message), clean_message(&message))
-    })
+    })?;
+    // Anything after the JSON value (a second document, stray text) is refused, not ignored.
+    de.end()
+        .map_err(|err| AppError::bad_request("body", format!("malformed JSON: {err}")))?;
+    Ok(value)
+}
+
+fn is_json(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
 }
 
 /// Query-string parameters, each refusal naming the parameter.
@@ -289,6 +305,37 @@ mod tests {
         );
         assert_eq!(e.field.as_deref(), Some("nested.day"));
         assert!(e.message.contains("not a real date"), "{}", e.message);
+    }
+
+    #[test]
+    fn trailing_text_and_enum_type_errors_are_told_apart() {
+        let ok =
+            r#"{"name":"x","threshold":1,"channel_id":"7d6a1b9e-8f8e-4c55-9a53-5f8f2b0c9d10"}"#;
+        assert!(parse_json::<Rule>(ok.as_bytes()).is_ok());
+        for trailing in [
+            format!("{ok} trailing"),
+            format!("{ok}{ok}"),
+            format!("{ok} 1"),
+        ] {
+            let e = err_of::<Rule>(&trailing);
+            assert_eq!(e.field.as_deref(), Some("body"), "{trailing}");
+            assert!(e.message.contains("trailing"), "{}", e.message);
+        }
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Typed {
+            kind: crate::ingest::events::PlaybackType,
+        }
+        for body in [
+            r#"{"kind": null}"#,
+            r#"{"kind": 1}"#,
+            r#"{"kind": [1]}"#,
+            r#"{"kind": 1e400}"#,
+        ] {
+            let e = err_of::<Typed>(body);
+            assert_eq!(e.field.as_deref(), Some("kind"), "{body}: {}", e.message);
+            assert!(!e.message.contains("malformed"), "{}", e.message);
+        }
     }
 
     #[test]
