@@ -5,7 +5,7 @@
 
 mod api;
 mod delivery;
-mod receiver;
+pub mod receiver;
 mod schema;
 
 use std::time::{Duration, Instant};

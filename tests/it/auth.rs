@@ -142,3 +142,143 @@ async fn without_admin_tokens_admin_routes_refuse_everyone() {
     }
     app.stop().await;
 }
+
+/// A JWT with another algorithm than HS256, signed with the right secret, and an unsigned
+/// one (`alg: none`): both must be refused like a forgery.
+fn odd_jwts() -> Vec<String> {
+    let claims = serde_json::json!({"sub": "u0", "exp": exp(), "is_admin": true});
+    let hs384 = encode(
+        &Header::new(Algorithm::HS384),
+        &claims,
+        &EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )
+    .expect("jwt");
+    let b64 = |s: &str| {
+        use std::fmt::Write;
+        // base64url without padding, by hand (no base64 crate among the dev dependencies).
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let bytes = s.as_bytes();
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |acc, (i, b)| acc | u32::from(*b) << (16 - 8 * i));
+            for i in 0..=chunk.len() {
+                let _ = out.write_char(char::from(A[((n >> (18 - 6 * i)) & 63) as usize]));
+            }
+        }
+        out
+    };
+    let none = format!(
+        "{}.{}.",
+        b64(r#"{"alg":"none","typ":"JWT"}"#),
+        b64(&claims.to_string())
+    );
+    vec![hs384, none]
+}
+
+#[tokio::test]
+async fn every_ingest_route_takes_the_ingest_token_and_nothing_else() {
+    let db = TestDb::migrated().await;
+    let app = TestApp::spawn(test_config(&db.url, &[])).await;
+    let user_jwt = jwt(
+        serde_json::json!({"sub": "u1", "exp": exp(), "is_admin": false}),
+        JWT_SECRET,
+    );
+    let admin_jwt = jwt(
+        serde_json::json!({"sub": "u0", "exp": exp(), "is_admin": true}),
+        JWT_SECRET,
+    );
+    let forged = jwt(
+        serde_json::json!({"sub": "u0", "exp": exp(), "is_admin": true}),
+        "wrong-secret-000",
+    );
+    let expired = jwt(
+        serde_json::json!({"sub": "u0", "exp": 1_000_000, "is_admin": true}),
+        JWT_SECRET,
+    );
+    let odd = odd_jwts();
+    let near_miss = format!("{INGEST_TOKEN}x");
+    let mut cases = vec![
+        (None, 401),
+        (Some("not-a-real-token"), 401),
+        (Some(near_miss.as_str()), 401),
+        (Some(forged.as_str()), 401),
+        (Some(expired.as_str()), 401),
+        (Some(ADMIN_TOKEN), 403),
+        (Some(admin_jwt.as_str()), 403),
+        (Some(user_jwt.as_str()), 403),
+    ];
+    cases.extend(odd.iter().map(|t| (Some(t.as_str()), 401)));
+    for r in ingest_routes() {
+        let path = format!("/ingest{}", r.path);
+        for (token, want) in &cases {
+            let resp = send(&app, &r.method, &path, *token).await;
+            assert_eq!(error_of(resp).await.0, *want, "{path} with {token:?}");
+        }
+        // The ingest token passes the check (the empty body is then refused on its merits).
+        let resp = send(&app, &r.method, &path, Some(INGEST_TOKEN)).await;
+        assert!(
+            ![401, 403].contains(&resp.status().as_u16()),
+            "{path}: the ingest token was refused with {}",
+            resp.status()
+        );
+    }
+    // The odd JWTs are no admin credential either.
+    for token in &odd {
+        let resp = send(&app, &Method::GET, "/status", Some(token)).await;
+        assert_eq!(error_of(resp).await.0, 401);
+    }
+    // Other ways of presenting a credential are not a bearer token.
+    for header in [
+        format!("Basic {ADMIN_TOKEN}"),
+        format!("Token {ADMIN_TOKEN}"),
+        ADMIN_TOKEN.to_owned(),
+        "Bearer".to_owned(),
+    ] {
+        let resp = app
+            .http
+            .get(app.url("/api/v1/status"))
+            .header("authorization", header.as_str())
+            .send()
+            .await
+            .expect("status");
+        assert_eq!(error_of(resp).await.0, 401, "{header}");
+    }
+    let resp = app
+        .http
+        .get(app.url(&format!("/api/v1/status?token={ADMIN_TOKEN}")))
+        .send()
+        .await
+        .expect("status");
+    assert_eq!(
+        error_of(resp).await.0,
+        401,
+        "a token in the query is ignored"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn open_routes_need_no_credential_and_answers_never_carry_one() {
+    let db = TestDb::migrated().await;
+    let app = TestApp::spawn(test_config(&db.url, &[])).await;
+    for path in ["/healthz", "/readyz", "/metrics", "/api/v1/openapi.json"] {
+        let resp = app.http.get(app.url(path)).send().await.expect("open");
+        assert_eq!(resp.status(), 200, "{path}");
+        let text = resp.text().await.expect("text");
+        for secret in [ADMIN_TOKEN, INGEST_TOKEN, JWT_SECRET] {
+            assert!(!text.contains(secret), "{path} shows a secret");
+        }
+    }
+    // Every admin GET with the admin token: no credential in any answer.
+    for r in admin_routes().iter().filter(|r| r.method == Method::GET) {
+        let resp = send(&app, &r.method, r.path, Some(ADMIN_TOKEN)).await;
+        let text = resp.text().await.expect("text");
+        for secret in [ADMIN_TOKEN, INGEST_TOKEN, JWT_SECRET] {
+            assert!(!text.contains(secret), "{} shows a secret", r.path);
+        }
+    }
+    app.stop().await;
+}

@@ -1,6 +1,6 @@
 //! A real HTTP webhook receiver on 127.0.0.1:0: records every request and answers what the
 //! test scripted (statuses, Retry-After, Discord's JSON rate limit, no answer, redirects, a
-//! gate that holds answers until the test opens it).
+//! gate that holds answers until the test opens it, a slow answer, a huge body).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -55,12 +55,18 @@ pub enum Reply {
     Redirect(String),
     /// Answers 200 once the test calls [`Receiver::open_gate`].
     Gate,
+    /// Answers 200 after this long.
+    Delay(Duration),
+    /// A status with a body of this many bytes.
+    Huge(u16, usize),
 }
 
 struct Inner {
     hits: Mutex<Vec<Hit>>,
     script: Mutex<VecDeque<Reply>>,
     fallback: Mutex<Reply>,
+    /// Fixed answers by path, before the script and the fallback.
+    routes: Mutex<Vec<(String, Reply)>>,
     gate: watch::Sender<bool>,
 }
 
@@ -80,6 +86,7 @@ impl Receiver {
             hits: Mutex::new(Vec::new()),
             script: Mutex::new(VecDeque::new()),
             fallback: Mutex::new(Reply::Status(200)),
+            routes: Mutex::new(Vec::new()),
             gate,
         });
         let app = Router::new().fallback(handle).with_state(inner.clone());
@@ -103,6 +110,11 @@ impl Receiver {
 
     pub fn always(&self, reply: Reply) {
         *self.inner.fallback.lock().expect("fallback") = reply;
+    }
+
+    /// Always answers requests to each path with its reply.
+    pub fn route(&self, routes: impl IntoIterator<Item = (String, Reply)>) {
+        self.inner.routes.lock().expect("routes").extend(routes);
     }
 
     pub fn open_gate(&self) {
@@ -154,7 +166,14 @@ async fn handle(
         headers,
         body: body.to_vec(),
     });
-    let next = inner.script.lock().expect("script").pop_front();
+    let routed = inner
+        .routes
+        .lock()
+        .expect("routes")
+        .iter()
+        .find(|(p, _)| p == uri.path())
+        .map(|(_, r)| r.clone());
+    let next = routed.or_else(|| inner.script.lock().expect("script").pop_front());
     let reply = next.unwrap_or_else(|| inner.fallback.lock().expect("fallback").clone());
     let ok = || (StatusCode::OK, "{\"id\":\"1\"}").into_response();
     match reply {
@@ -170,6 +189,11 @@ async fn handle(
             ok()
         }
         Reply::Redirect(to) => (StatusCode::TEMPORARY_REDIRECT, [("location", to)]).into_response(),
+        Reply::Delay(d) => {
+            tokio::time::sleep(d).await;
+            ok()
+        }
+        Reply::Huge(s, n) => (status(s), vec![b'x'; n]).into_response(),
         Reply::Gate => {
             let mut open = inner.gate.subscribe();
             let _ = open.wait_for(|o| *o).await;
