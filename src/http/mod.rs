@@ -100,6 +100,9 @@ where
     routes
         .into_iter()
         .fold(Router::new(), |router, r| router.route(r.path, r.handler))
+        // Bodies are read (within --client-timeout) only once the credential passed, so an
+        // anonymous client cannot make the server buffer anything.
+        .route_layer(middleware::from_fn_with_state(state.clone(), serve::read_body))
         .route_layer(middleware::from_fn_with_state(state.clone(), check))
 }
 
@@ -131,10 +134,6 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.body_limit))
         .layer(middleware::from_fn(time_limit))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            serve::read_body,
-        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             record_metrics,

@@ -77,10 +77,10 @@ async fn accept_failed(err: std::io::Error) {
     tokio::time::sleep(Duration::from_secs(1)).await;
 }
 
-/// Reads a request's whole body within `--client-timeout` before the handler runs: a client
-/// that trickles its body gets a 408 and its connection closed, instead of holding a task
-/// until the request time limit. Bodies over `--body-limit` are refused here with the 413
-/// the extractors would give.
+/// Reads a request's whole body within `--client-timeout` before the handler runs (on the
+/// routes behind a credential, after the credential check): a client that trickles its body
+/// gets a 408 and its connection closed, instead of holding a task until the request time
+/// limit. Bodies over `--body-limit` are refused here with the 413 the extractors would give.
 pub async fn read_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
     use axum::body::HttpBody;
     if req.body().size_hint().exact() == Some(0) {

@@ -102,6 +102,21 @@ async fn slow_and_idle_clients_are_disconnected_after_the_client_timeout() {
     assert!(answer.contains("\"code\":\"request_timeout\""), "{answer}");
     assert!(after < Duration::from_secs(3), "{after:?}");
 
+    // Without a credential the body is never waited for: 401 at once.
+    let mut anonymous = connect(&app).await;
+    let started = Instant::now();
+    anonymous
+        .write_all(
+            b"PUT /api/v1/ingest/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+              Content-Length: 1000000\r\n\r\n{\"id\"",
+        )
+        .await
+        .expect("write");
+    let mut buf = [0u8; 12];
+    anonymous.read_exact(&mut buf).await.expect("an answer");
+    assert_eq!(&buf, b"HTTP/1.1 401", "{:?}", String::from_utf8_lossy(&buf));
+    assert!(started.elapsed() < Duration::from_millis(800), "{:?}", started.elapsed());
+
     // Ordinary clients are not affected.
     let r = app
         .http
