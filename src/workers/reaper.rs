@@ -49,11 +49,17 @@ pub async fn reap_once(state: &AppState) -> anyhow::Result<(u64, u64)> {
         return Ok((0, 0));
     }
     // ended_at is the last report: the moment the session was last known to be playing.
+    // Rows an ingest transaction holds are skipped (reaped next time), never waited for:
+    // waiting for them while holding others is how the reaper and an ingest group that
+    // stops sessions deadlocked under load (one of them then failed).
     let sessions = tx
         .execute(
-            "UPDATE stream_sessions SET is_active = false,
-                 ended_at = GREATEST(last_reported_at, started_at)
-             WHERE is_active AND last_reported_at < now() - make_interval(secs => $1)",
+            "UPDATE stream_sessions s SET is_active = false,
+                 ended_at = GREATEST(s.last_reported_at, s.started_at)
+             FROM (SELECT id FROM stream_sessions
+                   WHERE is_active AND last_reported_at < now() - make_interval(secs => $1)
+                   FOR UPDATE SKIP LOCKED) stale
+             WHERE s.id = stale.id",
             &[&session_after],
         )
         .await
@@ -64,11 +70,14 @@ pub async fn reap_once(state: &AppState) -> anyhow::Result<(u64, u64)> {
     );
     let transcodes = tx
         .execute(
-            "UPDATE transcode_history SET success = false,
+            "UPDATE transcode_history t SET success = false,
                  error_message = $2,
                  completed_at = now(),
-                 duration_seconds = LEAST(2147483647, EXTRACT(EPOCH FROM now() - started_at))::int
-             WHERE completed_at IS NULL AND started_at < now() - make_interval(secs => $1)",
+                 duration_seconds = LEAST(2147483647, EXTRACT(EPOCH FROM now() - t.started_at))::int
+             FROM (SELECT id FROM transcode_history
+                   WHERE completed_at IS NULL AND started_at < now() - make_interval(secs => $1)
+                   FOR UPDATE SKIP LOCKED) stale
+             WHERE t.id = stale.id",
             &[&transcode_after, &message],
         )
         .await

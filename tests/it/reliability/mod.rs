@@ -5,6 +5,7 @@
 mod collector;
 mod corpus;
 mod crash;
+mod locks;
 mod outage;
 mod receivers;
 mod replicas;
