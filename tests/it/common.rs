@@ -173,8 +173,31 @@ impl Drop for TestDb {
     }
 }
 
+/// Every in-process server of this test binary logs at debug level into one file,
+/// `target/tmp/test-logs/it-<pid>.log`, which scripts/test greps for credentials and webhook
+/// URLs once the run is over. Debug, because that is where secrets would leak first.
+pub fn capture_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-logs");
+        std::fs::create_dir_all(&dir).expect("test log dir");
+        let file = std::fs::File::create(dir.join(format!("it-{}.log", std::process::id())))
+            .expect("test log file");
+        let filter = tracing_subscriber::EnvFilter::new(
+            // The test clients' own connection pool says nothing about the sidecar.
+            cinevault_analytics::logging::effective_filter("debug,hyper_util=info"),
+        );
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(file))
+            .try_init();
+    });
+}
+
 /// The configuration tests run with: every credential set, a small pool, quick timeouts.
 pub fn test_config(database_url: &str, extra: &[&str]) -> Config {
+    capture_logs();
     let mut args = vec![
         "cinevault-analytics",
         "serve",
