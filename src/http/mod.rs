@@ -102,7 +102,10 @@ where
         .fold(Router::new(), |router, r| router.route(r.path, r.handler))
         // Bodies are read (within --client-timeout) only once the credential passed, so an
         // anonymous client cannot make the server buffer anything.
-        .route_layer(middleware::from_fn_with_state(state.clone(), serve::read_body))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            serve::read_body,
+        ))
         .route_layer(middleware::from_fn_with_state(state.clone(), check))
 }
 

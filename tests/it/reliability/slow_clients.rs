@@ -115,7 +115,11 @@ async fn slow_and_idle_clients_are_disconnected_after_the_client_timeout() {
     let mut buf = [0u8; 12];
     anonymous.read_exact(&mut buf).await.expect("an answer");
     assert_eq!(&buf, b"HTTP/1.1 401", "{:?}", String::from_utf8_lossy(&buf));
-    assert!(started.elapsed() < Duration::from_millis(800), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(800),
+        "{:?}",
+        started.elapsed()
+    );
 
     // Ordinary clients are not affected.
     let r = app
