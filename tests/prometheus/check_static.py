@@ -64,7 +64,7 @@ def check_dashboard(path, ds_type):
     dupes = sorted({i for i in ids if ids.count(i) > 1 or i is None}, key=str)
     if dupes:
         problem(name, f"panel ids not unique: {dupes}")
-    cells = {}
+    cells, overlaps = {}, set()
     for p in panels:
         g = p.get("gridPos") or {}
         if not all(isinstance(g.get(k), int) for k in "hwxy") or g["x"] + g["w"] > 24:
@@ -72,7 +72,8 @@ def check_dashboard(path, ds_type):
             continue
         for x in range(g["x"], g["x"] + g["w"]):
             for y in range(g["y"], g["y"] + g["h"]):
-                if (x, y) in cells:
+                if (x, y) in cells and (cells[(x, y)], p.get("title")) not in overlaps:
+                    overlaps.add((cells[(x, y)], p.get("title")))
                     problem(name, f"panels {cells[(x, y)]!r} and {p.get('title')!r} overlap")
                 cells[(x, y)] = p.get("title")
         if p.get("type") == "row":
@@ -87,7 +88,7 @@ def check_dashboard(path, ds_type):
             if ds_type == dash.POSTGRES_TYPE and not (t.get("rawQuery") and t.get("rawSql")):
                 problem(name, f"panel {p.get('title')!r}: target without rawSql")
     n = len(dash.queries(d))
-    print(f"    {name}: {len(panels)} panels, {n} queries, ids unique, data source from ${{datasource}}")
+    print(f"    {name}: {len(panels)} panels, {n} queries; ids, layout and data sources checked")
 
 
 def load_yaml(path, many=False):
@@ -135,7 +136,7 @@ def check_compose(known_env, dashboards_path):
     mounts = {}
     for name, s in services.items():
         for v in s.get("volumes", []):
-            src, dst = v.split(":")[:2]
+            src, dst = re.match(r"(\$\{[^}]*\}|[^:]+):([^:]+)", v).groups()
             mounts[dst] = src
             if src.startswith(".") and not (base / src).exists():
                 problem("compose.yaml", f"{name} mounts {src}, which does not exist")
