@@ -5,20 +5,26 @@
 --   psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -v password='a-long-random-password' \
 --        -f deploy/postgres/grafana-reader.sql
 --
+-- The role is cinevault_grafana unless -v role=another_name says otherwise.
 -- Grafana runs whatever SQL a dashboard editor types, so the role reads only the tables the
 -- dashboard needs, and never the webhook URLs or signing secrets of notification_channels.
 
-SELECT 'CREATE ROLE cinevault_grafana LOGIN'
-WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'cinevault_grafana')
-\gexec
-ALTER ROLE cinevault_grafana WITH LOGIN PASSWORD :'password';
-ALTER ROLE cinevault_grafana SET default_transaction_read_only = on;
-ALTER ROLE cinevault_grafana SET statement_timeout = '30s';
+\if :{?role}
+\else
+\set role cinevault_grafana
+\endif
 
-GRANT USAGE ON SCHEMA public TO cinevault_grafana;
+SELECT format('CREATE ROLE %I LOGIN', :'role')
+WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role')
+\gexec
+ALTER ROLE :"role" WITH LOGIN PASSWORD :'password';
+ALTER ROLE :"role" SET default_transaction_read_only = on;
+ALTER ROLE :"role" SET statement_timeout = '30s';
+
+GRANT USAGE ON SCHEMA public TO :"role";
 GRANT SELECT ON daily_stats, stream_sessions, stream_errors, transcode_history,
                 system_metrics, media_items, libraries, alert_log, alert_rules
-    TO cinevault_grafana;
+    TO :"role";
 -- CineVault's users table may hold more than names (password hashes, e-mail addresses).
-GRANT SELECT (id, username) ON users TO cinevault_grafana;
-GRANT SELECT (id, name, channel_type) ON notification_channels TO cinevault_grafana;
+GRANT SELECT (id, username) ON users TO :"role";
+GRANT SELECT (id, name, channel_type) ON notification_channels TO :"role";
