@@ -52,12 +52,15 @@ export function formatDuration(seconds) {
   const minutes = Math.floor(s / 60);
   if (minutes < 60) return `${minutes} min`;
   const hours = Math.floor(minutes / 60);
-  if (hours < 48) return `${hours} h ${minutes % 60} min`;
-  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+  if (hours < 48) return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
+  return hours % 24 ? `${Math.floor(hours / 24)} d ${hours % 24} h` : `${Math.floor(hours / 24)} d`;
 }
 
+/** Watch time: minutes and hours, then whole hours (how much, not how long ago). */
 export function formatMinutes(minutes) {
-  return formatDuration((minutes ?? 0) * 60);
+  if (minutes === null || minutes === undefined) return '–';
+  if (minutes < 600) return formatDuration(minutes * 60);
+  return `${integer.format(Math.round(minutes / 60))} h`;
 }
 
 export function formatDateTime(iso) {

@@ -19,6 +19,10 @@ function distribution(title, items, total) {
       h('span', { class: 'bar-value num', text: formatNumber(i.count) })))));
 }
 
+function share(count, total) {
+  return formatPercent(total ? (count / total) * 100 : 0);
+}
+
 function missing(label, count) {
   return h('li', { class: count > 0 ? 'missing-some' : 'missing-none' },
     h('span', { text: label }), h('span', { class: 'num', text: formatNumber(count) }));
@@ -45,9 +49,10 @@ function libraryCard(lib, storage) {
             missing('Year', lib.missing_year),
             missing('Genres', lib.missing_genres))),
           h('div', { class: 'dist' }, h('h4', { text: 'Premium formats' }), h('div', { class: 'mini-stats' },
-            statCard('HDR', formatNumber(lib.hdr_count), { sub: lib.hdr_formats.map((f) => `${f.name} ${formatNumber(f.count)}`).join(' · ') || 'none' }),
-            statCard('Dolby Atmos', formatNumber(lib.atmos_count)))),
+            statCard('HDR', formatNumber(lib.hdr_count), { sub: `${share(lib.hdr_count, lib.total_items)} of items` }),
+            statCard('Dolby Atmos', formatNumber(lib.atmos_count), { sub: `${share(lib.atmos_count, lib.total_items)} of items` }))),
           distribution('Resolution', lib.resolutions, lib.total_items),
+          distribution('HDR format', lib.hdr_formats, lib.total_items),
           distribution('Video codec', lib.video_codecs, lib.total_items),
           distribution('Audio codec', lib.audio_codecs, lib.total_items)),
       ]);

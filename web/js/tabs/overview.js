@@ -11,13 +11,13 @@ let trendDays = 30;
 
 function cards(o) {
   return h('div', { class: 'stats' },
-    statCard('Active streams', formatNumber(o.active_streams), { testid: 'active-streams', tone: 'accent' }),
-    statCard('Plays today', formatNumber(o.plays_today), { testid: 'plays-today', sub: `${formatNumber(o.unique_users_today)} unique users` }),
+    statCard('Active streams', formatNumber(o.active_streams), { testid: 'active-streams', tone: 'accent', sub: `${formatNumber(o.active_transcodes)} transcoding now` }),
+    statCard('Plays today', formatNumber(o.plays_today), { testid: 'plays-today', sub: `${formatMinutes(o.watch_minutes_today)} watched` }),
     statCard('Plays this week', formatNumber(o.plays_this_week), { testid: 'plays-week', sub: `since ${formatDay(o.week_start)}` }),
     statCard('Unique users today', formatNumber(o.unique_users_today), { testid: 'unique-users' }),
-    statCard('Bandwidth today', formatBytes(o.bytes_served_today), { testid: 'bandwidth', sub: `${formatMinutes(o.watch_minutes_today)} watched` }),
+    statCard('Bandwidth today', formatBytes(o.bytes_served_today), { testid: 'bandwidth', sub: 'served to clients' }),
     statCard('Library', `${formatNumber(o.library_items)} items`, { testid: 'library', sub: formatBytes(o.library_bytes) }),
-    statCard('Transcodes today', formatNumber(o.transcodes_today), { testid: 'transcodes', sub: `${formatNumber(o.active_transcodes)} running now` }),
+    statCard('Transcodes today', formatNumber(o.transcodes_today), { testid: 'transcodes', sub: 'sessions transcoded' }),
     statCard('Direct plays today', formatNumber(o.direct_plays_today), { testid: 'direct-plays', sub: `${formatNumber(o.direct_streams_today)} direct streams` }),
     statCard('Transcode failures today', formatNumber(o.transcode_failures_today), {
       testid: 'failures',

@@ -40,21 +40,25 @@ const RECENT = [
   { label: 'Served', value: (s) => formatBytes(s.bytes_served), numeric: true },
 ];
 
-function breakdownConfig(answer) {
+function typeColour(type, i) {
   const colours = palette();
+  return ({ direct_play: colours[1], direct_stream: colours[0], transcode: colours[2] })[type] ?? colours[3 + (i % 3)];
+}
+
+function breakdownConfig(answer) {
   return {
     type: 'doughnut',
     data: {
       labels: answer.types.map((t) => playbackLabel(t.playback_type)),
       datasets: [{
         data: answer.types.map((t) => t.count),
-        backgroundColor: answer.types.map((t, i) => ({ direct_play: colours[1], direct_stream: colours[0], transcode: colours[2] })[t.playback_type] ?? colours[3 + (i % 3)]),
+        backgroundColor: answer.types.map((t, i) => typeColour(t.playback_type, i)),
         borderWidth: 0,
       }],
     },
     options: {
       cutout: '60%',
-      plugins: { legend: { position: 'bottom' } },
+      plugins: { legend: { display: false } },
     },
   };
 }
@@ -67,6 +71,8 @@ export default {
   mount(view) {
     const active = new Panel('Playing now', { className: 'panel-wide' });
     const breakdown = new Panel('Playback types', {
+      className: 'panel-wide',
+      note: 'Sessions started in the period, by how they were delivered.',
       actions: [segmented('Breakdown period', [[7, '7 d'], [30, '30 d'], [90, '90 d']], breakdownDays, (v) => {
         breakdownDays = Number(v);
         loadBreakdown();
@@ -74,7 +80,8 @@ export default {
     });
     const recent = new Panel('Recent streams', { className: 'panel-wide', note: 'The 50 latest finished sessions.' });
     const chart = view.track(new ChartBox('Sessions by playback type'));
-    const legend = h('ul', { class: 'legend-list' });
+    const legend = h('ul', { class: 'legend-list', 'aria-label': 'Sessions by playback type' });
+    const breakdownBody = h('div', { class: 'breakdown' }, chart.el, legend);
     view.root.append(h('div', { class: 'grid' }, active.el, breakdown.el, recent.el));
 
     const loadStreams = async () => {
@@ -98,10 +105,14 @@ export default {
         breakdown.show(empty(`No sessions in the last ${answer.days} days.`));
         return;
       }
-      legend.replaceChildren(...answer.types.map((t) => h('li', {},
-        h('span', { text: playbackLabel(t.playback_type) }),
-        h('span', { class: 'num', text: `${formatNumber(t.count)} · ${formatPercent(t.percent)}` }))));
-      breakdown.show(chart.el, legend);
+      legend.replaceChildren(...answer.types.map((t, i) => h('li', {},
+        h('span', { class: 'legend-swatch', style: { backgroundColor: typeColour(t.playback_type, i) } }),
+        h('span', { class: 'legend-name', text: playbackLabel(t.playback_type) }),
+        h('span', { class: 'bar-track' }, h('span', { class: 'bar-fill', style: { width: `${t.percent}%`, backgroundColor: typeColour(t.playback_type, i) } })),
+        h('span', { class: 'num', text: `${formatNumber(t.count)} · ${formatPercent(t.percent)}` }))),
+      h('li', { class: 'legend-total' }, h('span'), h('span', { class: 'legend-name', text: 'All sessions' }), h('span'),
+        h('span', { class: 'num', text: formatNumber(answer.total) })));
+      breakdown.show(breakdownBody);
       chart.render(breakdownConfig(answer));
     });
 

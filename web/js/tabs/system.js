@@ -21,11 +21,12 @@ function hostCard(m) {
       hasGpu && m.gpu_temp_celsius !== null
         ? h('div', { class: `figure${m.gpu_temp_celsius >= 80 ? ' figure-danger' : ''}` }, h('span', { class: 'figure-value', text: `${formatDecimal(m.gpu_temp_celsius)} °C` }), h('span', { class: 'figure-label', text: 'GPU temp' }))
         : null),
+    h('div', { class: 'host-meters' },
     meter('CPU', m.cpu_percent, formatPercent(m.cpu_percent)),
     meter('Memory', m.memory_percent, `${formatPercent(m.memory_percent)} · ${formatBytes(m.memory_used_mb * 1048576)}`),
     hasGpu ? meter('GPU encoder', m.gpu_encoder_percent, formatPercent(m.gpu_encoder_percent)) : null,
     hasGpu ? meter('GPU memory', m.gpu_memory_percent, formatPercent(m.gpu_memory_percent)) : null,
-    meter('Disk', diskPercent, `${formatGb(m.disk_used_gb)} of ${formatGb(m.disk_total_gb)} · ${formatGb(m.disk_free_gb)} free`),
+    meter('Disk', diskPercent, `${formatGb(m.disk_used_gb)} of ${formatGb(m.disk_total_gb)} · ${formatGb(m.disk_free_gb)} free`)),
     hasGpu ? null : h('p', { class: 'muted small', text: 'No NVIDIA GPU reported.' }));
 }
 
