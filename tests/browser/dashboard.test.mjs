@@ -50,7 +50,7 @@ function watch(p) {
   p.on('console', (msg) => {
     if (msg.type() !== 'error') return;
     const text = msg.text();
-    if (allowHttpErrors && /Failed to load resource: the server responded with a status of (400|401|409)/.test(text)) return;
+    if (allowHttpErrors && /Failed to load resource: the server responded with a status of (400|401|409|503)/.test(text)) return;
     consoleErrors.push(`${text} (${msg.location().url})`);
   });
   p.on('pageerror', (err) => consoleErrors.push(`uncaught: ${err.message}`));
@@ -418,6 +418,24 @@ test('alerts: a channel and a rule are created, edited, tested and deleted', asy
   await page.waitForFunction(() => /No channels yet/.test(document.querySelector('main').textContent));
   // The log keeps the test message of the deleted channel.
   assert.equal(await rows('log'), 1);
+});
+
+test('a failing endpoint shows a banner naming what failed; no data shows an empty state', async () => {
+  allowHttpErrors = true;
+  const unavailable = { error: { code: 'unavailable', message: 'the database did not answer in time', field: null } };
+  await page.route('**/api/v1/analytics/transcodes?*', (route) => route.fulfill({
+    status: 503, contentType: 'application/json', body: JSON.stringify(unavailable),
+  }));
+  await page.route('**/api/v1/analytics/streams', (route) => route.fulfill({
+    status: 200, contentType: 'application/json', body: JSON.stringify({ active: [], recent: [] }),
+  }));
+  await openTab('transcodes');
+  assert.equal(await page.textContent('main .banner-error .banner-text'),
+    'Could not load the transcode statistics: the database did not answer in time (HTTP 503)');
+  await openTab('streams');
+  assert.match(await page.textContent('main'), /No streams right now\./);
+  await page.unrouteAll();
+  allowHttpErrors = false;
 });
 
 test('the tab is in the URL: a reload or a link opens it, and the keyboard moves between tabs', async () => {

@@ -32,6 +32,15 @@ const RECENT = [
   { label: 'Result', value: outcome, class: 'wrap' },
 ];
 
+/** Labelled bars, each a share of `total`. */
+function bars(title, items, total) {
+  return h('div', { class: 'dist' }, h('h4', { text: title }),
+    h('ul', { class: 'bars' }, items.map((a) => h('li', { class: a.tone ? `bars-${a.tone}` : null },
+      h('span', { class: 'bar-label', text: a.name }),
+      h('span', { class: 'bar-track' }, h('span', { class: 'bar-fill', style: { width: `${(a.count / total) * 100}%` } })),
+      h('span', { class: 'bar-value num', text: formatNumber(a.count) })))));
+}
+
 function codecConfig(answer) {
   const top = answer.codec_distribution.slice(0, 12);
   const [c1] = palette();
@@ -61,7 +70,7 @@ export default {
     });
     const stats = new Panel('Summary', { className: 'panel-wide', actions: [period] });
     const codecs = new Panel('Codec distribution', { note: 'input → output, most frequent first' });
-    const accel = new Panel('Hardware acceleration');
+    const accel = new Panel('Hardware acceleration', { note: 'Which engine did the work, and how it ended.' });
     const recent = new Panel('Recent transcodes', { className: 'panel-wide', note: 'The 50 latest of the period.' });
     const chart = view.track(new ChartBox('Transcodes per codec pair', { className: 'chart chart-tall' }));
     view.root.append(h('div', { class: 'grid' }, stats.el, codecs.el, accel.el, recent.el));
@@ -75,7 +84,9 @@ export default {
           tone: t.failed > 0 && t.success_rate_percent < 90 ? 'warning' : null,
           sub: `${formatNumber(t.succeeded)} succeeded`,
         }),
-        statCard('Failed', formatNumber(t.failed), { testid: 'failed', tone: t.failed > 0 ? 'danger' : null }),
+        statCard('Failed', formatNumber(t.failed), {
+          testid: 'failed', tone: t.failed > 0 ? 'danger' : null, sub: t.failed > 0 ? `${formatPercent(100 - t.success_rate_percent)} of finished` : 'none',
+        }),
         statCard('Hardware accelerated', formatPercent(t.hw_accel_percent), { testid: 'hw-accel', sub: `${formatNumber(t.hw_accel_count)} transcodes` })));
 
       if (t.codec_distribution.length) {
@@ -85,14 +96,15 @@ export default {
         chart.destroy();
         codecs.show(empty('No transcodes in this period.'));
       }
-      const max = Math.max(1, ...t.by_accelerator.map((a) => a.count));
       const software = t.total - t.hw_accel_count;
+      const engines = [...t.by_accelerator, { name: 'software', count: software }].filter((a) => a.count > 0);
+      const outcomes = [
+        { name: 'Succeeded', count: t.succeeded, tone: 'ok' },
+        { name: 'Failed', count: t.failed, tone: 'danger' },
+        { name: 'Running', count: t.in_progress, tone: 'accent' },
+      ];
       accel.show(t.total
-        ? h('ul', { class: 'bars' },
-          [...t.by_accelerator, { name: 'software', count: software }].filter((a) => a.count > 0).map((a) => h('li', {},
-            h('span', { class: 'bar-label', text: a.name }),
-            h('span', { class: 'bar-track' }, h('span', { class: 'bar-fill', style: { width: `${(a.count / Math.max(max, software)) * 100}%` } })),
-            h('span', { class: 'bar-value num', text: formatNumber(a.count) }))))
+        ? [bars('Engine', engines, t.total), bars('Outcome', outcomes, t.total)]
         : empty('No transcodes in this period.'));
       recent.show(table(RECENT, t.recent, { caption: 'Recent transcodes', testid: 'transcodes', emptyText: 'No transcodes in this period.' }));
     }).then(() => {
