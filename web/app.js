@@ -30,11 +30,24 @@ class View {
     this.tab = tab;
     this.controller = new AbortController();
     this.charts = [];
+    this.calls = {};
     this.root = h('div', { class: 'tab-content' });
   }
 
   api(path, options = {}) {
     return api(path, { ...options, signal: this.controller.signal });
+  }
+
+  /**
+   * Resolves like `promise`, unless a newer call with the same `key` started meanwhile (a
+   * range clicked twice): then it rejects as aborted, so an older answer never overwrites a
+   * newer one.
+   */
+  async latest(key, promise) {
+    const n = (this.calls[key] = (this.calls[key] ?? 0) + 1);
+    const value = await promise;
+    if (this.calls[key] !== n) throw new DOMException('superseded by a newer request', 'AbortError');
+    return value;
   }
 
   get alive() {

@@ -106,7 +106,7 @@ export default {
 
     const loadFeed = async () => {
       try {
-        const answer = await view.api('/analytics/watch-activity', { query: query() });
+        const answer = await view.latest('feed', view.api('/analytics/watch-activity', { query: query() }));
         entries = answer.entries;
         cursor = answer.next_cursor;
         renderRows();
@@ -124,7 +124,7 @@ export default {
       button.disabled = true;
       button.textContent = 'Loading…';
       await view.load(feed, 'the next page', async () => {
-        const answer = await view.api('/analytics/watch-activity', { query: { ...query(), cursor } });
+        const answer = await view.latest('feed', view.api('/analytics/watch-activity', { query: { ...query(), cursor } }));
         entries = entries.concat(answer.entries);
         cursor = answer.next_cursor;
         renderRows();

@@ -112,7 +112,7 @@ export default {
     const loadTrends = () => view.load(trendsPanel, 'the daily trends', async () => {
       // `to` defaults to the sidecar's today; `from` counts back from the browser's date.
       const from = new Date(Date.now() - (trendDays - 1) * 86400000);
-      const answer = await view.api('/analytics/trends', { query: { from: isoDay(from) } });
+      const answer = await view.latest('trends', view.api('/analytics/trends', { query: { from: isoDay(from) } }));
       if (!answer.days.length) {
         trends.destroy();
         trendsPanel.show(empty('No daily statistics yet: the rollup writes a day once it is over.'));

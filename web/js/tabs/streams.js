@@ -99,7 +99,7 @@ export default {
     };
 
     const loadBreakdown = () => view.load(breakdown, 'the playback breakdown', async () => {
-      const answer = await view.api('/analytics/streams/breakdown', { query: { days: breakdownDays } });
+      const answer = await view.latest('breakdown', view.api('/analytics/streams/breakdown', { query: { days: breakdownDays } }));
       if (!answer.total) {
         chart.destroy();
         breakdown.show(empty(`No sessions in the last ${answer.days} days.`));

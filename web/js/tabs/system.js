@@ -105,7 +105,7 @@ export default {
     });
 
     const loadHistory = () => view.load(history, 'the metrics history', async () => {
-      const answer = await view.api('/analytics/system/history', { query: { hours } });
+      const answer = await view.latest('history', view.api('/analytics/system/history', { query: { hours } }));
       const points = answer.hosts.reduce((n, host) => n + host.points.length, 0);
       if (!points) {
         Object.values(charts).forEach((c) => c.destroy());

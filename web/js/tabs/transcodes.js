@@ -76,7 +76,7 @@ export default {
     view.root.append(h('div', { class: 'grid' }, stats.el, codecs.el, accel.el, recent.el));
 
     const load = () => view.load(stats, 'the transcode statistics', async () => {
-      const t = await view.api('/analytics/transcodes', { query: { days } });
+      const t = await view.latest('transcodes', view.api('/analytics/transcodes', { query: { days } }));
       stats.show(h('div', { class: 'stats' },
         statCard('Transcodes', formatNumber(t.total), { testid: 'total', sub: `${formatNumber(t.in_progress)} running` }),
         statCard('Success rate', formatPercent(t.success_rate_percent), {
