@@ -108,3 +108,13 @@ export function playbackLabel(type) {
 export function isoDay(date) {
   return date.toISOString().slice(0, 10);
 }
+
+/**
+ * How full a disk is, as `df` shows it: used / (used + free), where free is what unprivileged
+ * users may still write. Blocks reserved for root count as neither, so this is the figure
+ * that reaches 100 % when writes start failing.
+ */
+export function diskUsePercent(usedGb, freeGb) {
+  const usable = (usedGb ?? 0) + (freeGb ?? 0);
+  return usable > 0 ? ((usedGb ?? 0) / usable) * 100 : 0;
+}

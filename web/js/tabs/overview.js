@@ -3,7 +3,7 @@
 import { h } from '../dom.js';
 import { ChartBox, fade, gaugeConfig, palette } from '../charts.js';
 import {
-  formatAgo, formatBytes, formatDay, formatGb, formatMinutes, formatNumber, formatPercent, isoDay,
+  diskUsePercent, formatAgo, formatBytes, formatDay, formatGb, formatMinutes, formatNumber, formatPercent, isoDay,
 } from '../format.js';
 import { Panel, empty, segmented, statCard } from '../ui.js';
 
@@ -93,7 +93,7 @@ export default {
     const loadOverview = () => view.load(today, 'the overview', async () => {
       const o = await view.api('/analytics/overview');
       today.show(cards(o));
-      const diskPercent = o.disk_total_gb > 0 ? (o.disk_used_gb / o.disk_total_gb) * 100 : 0;
+      const diskPercent = diskUsePercent(o.disk_used_gb, o.disk_free_gb);
       if (!o.metrics_recorded_at) {
         health.show(empty('No system metrics yet: the collector writes its first reading within a minute.'));
         return;
@@ -102,7 +102,7 @@ export default {
         h('div', { class: 'gauges' },
           gauge(boxes[0], 'CPU', o.cpu_percent, 'all cores'),
           gauge(boxes[1], 'Memory', o.memory_percent, `${formatBytes(o.memory_used_mb * 1048576)} used`),
-          gauge(boxes[2], 'Disk', diskPercent, `${formatGb(o.disk_free_gb)} free of ${formatGb(o.disk_total_gb)}`)),
+          gauge(boxes[2], 'Disk', diskPercent, `${formatGb(o.disk_free_gb)} free · ${formatGb(o.disk_used_gb)} used`)),
         h('p', { class: 'muted small', text: `Reading from ${o.metrics_host}, ${formatAgo(o.metrics_recorded_at)}.` }));
       boxes[0].render(gaugeConfig(o.cpu_percent, 'CPU'));
       boxes[1].render(gaugeConfig(o.memory_percent, 'Memory'));

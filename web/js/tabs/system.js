@@ -3,13 +3,13 @@
 
 import { h } from '../dom.js';
 import { ChartBox, fade, palette } from '../charts.js';
-import { formatAgo, formatBytes, formatDecimal, formatGb, formatNumber, formatPercent, formatTime } from '../format.js';
+import { diskUsePercent, formatAgo, formatBytes, formatDecimal, formatGb, formatNumber, formatPercent, formatTime } from '../format.js';
 import { Panel, empty, meter, segmented } from '../ui.js';
 
 let hours = 24;
 
 function hostCard(m) {
-  const diskPercent = m.disk_total_gb > 0 ? (m.disk_used_gb / m.disk_total_gb) * 100 : 0;
+  const diskPercent = diskUsePercent(m.disk_used_gb, m.disk_free_gb);
   const hasGpu = m.gpu_encoder_percent !== null || m.gpu_temp_celsius !== null;
   return h('article', { class: 'host', 'data-host': m.host },
     h('header', { class: 'host-head' },
@@ -26,7 +26,7 @@ function hostCard(m) {
     meter('Memory', m.memory_percent, `${formatPercent(m.memory_percent)} · ${formatBytes(m.memory_used_mb * 1048576)}`),
     hasGpu ? meter('GPU encoder', m.gpu_encoder_percent, formatPercent(m.gpu_encoder_percent)) : null,
     hasGpu ? meter('GPU memory', m.gpu_memory_percent, formatPercent(m.gpu_memory_percent)) : null,
-    meter('Disk', diskPercent, `${formatGb(m.disk_used_gb)} of ${formatGb(m.disk_total_gb)} · ${formatGb(m.disk_free_gb)} free`)),
+    meter('Disk', diskPercent, `${formatGb(m.disk_used_gb)} used · ${formatGb(m.disk_free_gb)} free · ${formatGb(m.disk_total_gb)} in all`)),
     hasGpu ? null : h('p', { class: 'muted small', text: 'No NVIDIA GPU reported.' }));
 }
 
