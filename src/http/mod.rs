@@ -9,6 +9,7 @@ mod ingest;
 mod notifications;
 mod openapi;
 mod status;
+mod web;
 
 use std::time::{Duration, Instant};
 
@@ -121,6 +122,8 @@ pub fn router(state: AppState) -> Router {
         ));
 
     Router::new()
+        .route("/", get(web::index))
+        .route("/assets/{*path}", get(web::asset))
         .route("/healthz", get(health::healthz))
         .route("/api/v1/openapi.json", get(openapi::document))
         .route("/readyz", get(health::readyz))

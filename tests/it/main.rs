@@ -14,3 +14,4 @@ mod lifecycle;
 mod openapi;
 mod rollup;
 mod schema;
+mod web;
