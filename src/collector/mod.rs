@@ -32,6 +32,10 @@ pub struct Snapshot {
 }
 
 pub async fn run(state: AppState, cancel: CancellationToken) -> anyhow::Result<()> {
+    state
+        .metrics
+        .collector_interval
+        .set(state.config.collect_interval.as_secs_f64());
     let gpus = if state.config.gpu_enabled() {
         Arc::new(tokio::task::spawn_blocking(Gpus::detect).await?)
     } else {

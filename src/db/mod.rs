@@ -48,6 +48,15 @@ pub fn pg_config(database_url: &str, timeout: Duration) -> anyhow::Result<tokio_
     if cfg.get_application_name().is_none() {
         cfg.application_name("cinevault-analytics");
     }
+    // JIT compilation pays off only for queries running for seconds; the sidecar's queries
+    // take milliseconds, and a plan that merely looks expensive (a correlated subquery that
+    // almost never runs) would spend hundreds of milliseconds compiling. Off for our sessions
+    // only, whatever the server's default; an `options` given in the URL comes first.
+    let options = match cfg.get_options() {
+        Some(given) if !given.trim().is_empty() => format!("{given} -c jit=off"),
+        _ => "-c jit=off".to_owned(),
+    };
+    cfg.options(&options);
     Ok(cfg)
 }
 

@@ -10,6 +10,7 @@ mod notifications;
 mod openapi;
 pub mod serve;
 mod status;
+mod web;
 
 use std::time::{Duration, Instant};
 
@@ -128,6 +129,8 @@ pub fn router(state: AppState) -> Router {
         ));
 
     Router::new()
+        .route("/", get(web::index))
+        .route("/assets/{*path}", get(web::asset))
         .route("/healthz", get(health::healthz))
         .route("/api/v1/openapi.json", get(openapi::document))
         .route("/readyz", get(health::readyz))

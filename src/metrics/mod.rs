@@ -133,6 +133,7 @@ pub struct Metrics {
     pub collector_errors: Family<ReadingLabel, Counter>,
     pub collector_last_success: Gauge,
     pub collector_last_success_timestamp: FloatGauge,
+    pub collector_interval: FloatGauge,
     pub cpu_usage: FloatGauge,
     pub memory_total: Gauge,
     pub memory_available: Gauge,
@@ -229,6 +230,12 @@ impl Metrics {
             collector_last_success_timestamp: reg!(
                 "collector_last_collect_success_timestamp",
                 "Unix time of the last collection that stored its row",
+                Unit::Seconds,
+                FloatGauge::default()
+            ),
+            collector_interval: reg!(
+                "collector_interval",
+                "The configured --collect-interval, so alerts can tell a late collection from a slow schedule",
                 Unit::Seconds,
                 FloatGauge::default()
             ),

@@ -117,6 +117,11 @@ async fn the_collector_writes_rows_that_agree_with_proc_and_df() {
         metric(&m, "cinevault_analytics_collector_last_collect_success"),
         1.0
     );
+    // The stale-collector alert compares the last row's age with this.
+    assert_eq!(
+        metric(&m, "cinevault_analytics_collector_interval_seconds"),
+        1.0
+    );
     assert!(
         metric(
             &m,

@@ -15,3 +15,4 @@ mod openapi;
 mod reliability;
 mod rollup;
 mod schema;
+mod web;

@@ -284,3 +284,28 @@ async fn summaries_stay_exact_while_ingest_and_folds_run_at_once() {
     );
     check(&db, &pool, "after concurrent ingest").await;
 }
+
+#[tokio::test]
+async fn the_sidecars_sessions_never_jit_compile() {
+    let db = TestDb::migrated().await;
+    let pool = pool(&db);
+    let c = pool.get().await.expect("connection");
+    let jit: String = c.query_one("SHOW jit", &[]).await.expect("show").get(0);
+    assert_eq!(jit, "off");
+    // Options given in the URL are kept.
+    let url = format!("{}?options=-c%20work_mem%3D7MB", db.url);
+    let pool =
+        cinevault_analytics::db::connect_pool(&url, 1, Duration::from_secs(10)).expect("pool");
+    let c = pool.get().await.expect("connection");
+    let row = c
+        .query_one(
+            "SELECT current_setting('jit'), current_setting('work_mem')",
+            &[],
+        )
+        .await
+        .expect("settings");
+    assert_eq!(
+        (row.get::<_, String>(0), row.get::<_, String>(1)),
+        ("off".into(), "7MB".into())
+    );
+}
