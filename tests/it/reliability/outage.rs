@@ -231,6 +231,10 @@ async fn count(url: &str, sql: &str) -> i64 {
 /// The scenario, whatever takes the database away. `app_db` is what the sidecar connects
 /// to, `db` the same database reached directly.
 async fn survive(outage: Outage, app_db: &str, db: &str) {
+    let label = match outage {
+        Outage::Proxy(_) => "network cut",
+        Outage::Stopped(_) => "pg_ctl stop",
+    };
     let rx = Receiver::start().await;
     let app = TestApp::spawn(test_config(
         app_db,
@@ -406,8 +410,8 @@ async fn survive(outage: Outage, app_db: &str, db: &str) {
         1.0
     );
     eprintln!(
-        "outage: {} acknowledged, {refused_during} refused during the outage, slowest refusal \
-         {slowest:?}, ready {recovered_in:?} after the database returned",
+        "outage ({label}): {} acknowledged, {refused_during} refused during the outage, slowest \
+         refusal {slowest:?}, ready {recovered_in:?} after the database returned",
         acknowledged.len(),
     );
     app.stop().await;
