@@ -74,10 +74,7 @@ pub async fn purge(state: &AppState) -> anyhow::Result<u64> {
     let mut deleted = 0;
     for _ in 0..PURGE_BATCHES_PER_RUN {
         let tx = client.transaction().await?;
-        let locked: bool = tx
-            .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&PURGE_LOCK])
-            .await?
-            .get(0);
+        let locked = crate::db::try_xact_lock(&tx, PURGE_LOCK).await?;
         if !locked {
             break;
         }

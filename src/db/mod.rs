@@ -60,6 +60,18 @@ pub fn pg_config(database_url: &str, timeout: Duration) -> anyhow::Result<tokio_
     Ok(cfg)
 }
 
+/// Takes the transaction-scoped advisory lock `key` if no other session holds it; false
+/// when another replica is doing the same work right now (it is released at commit).
+pub async fn try_xact_lock(
+    tx: &tokio_postgres::Transaction<'_>,
+    key: i64,
+) -> Result<bool, tokio_postgres::Error> {
+    Ok(tx
+        .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&key])
+        .await?
+        .get(0))
+}
+
 /// Opens one connection outside the pool (migrations, demo seeding, admin commands).
 pub async fn connect_one(
     database_url: &str,

@@ -41,10 +41,7 @@ pub async fn reap_once(state: &AppState) -> anyhow::Result<(u64, u64)> {
         .await
         .context("getting a database connection")?;
     let tx = client.transaction().await?;
-    let locked: bool = tx
-        .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&REAPER_LOCK])
-        .await?
-        .get(0);
+    let locked = crate::db::try_xact_lock(&tx, REAPER_LOCK).await?;
     if !locked {
         return Ok((0, 0));
     }

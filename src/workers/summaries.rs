@@ -46,10 +46,7 @@ pub async fn run(state: AppState, cancel: CancellationToken) -> anyhow::Result<(
 pub async fn fold_once(pool: &deadpool_postgres::Pool) -> anyhow::Result<i64> {
     let mut client = pool.get().await.context("getting a database connection")?;
     let tx = client.transaction().await?;
-    let locked: bool = tx
-        .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&SUMMARIES_LOCK])
-        .await?
-        .get(0);
+    let locked = crate::db::try_xact_lock(&tx, SUMMARIES_LOCK).await?;
     if !locked {
         return Ok(0);
     }
