@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::GenericClient;
+use tokio_postgres::{Client, GenericClient, IsolationLevel};
 
 use super::period::{today, today_bounds, week_bounds, week_monday};
 use super::system::latest_for_overview;
@@ -70,16 +70,86 @@ SELECT today.*,
         WHERE started_at >= $1 AND started_at < $2 AND success = false) AS failures_today
 FROM today";
 
-/// The catalogue's size: a pass over every media item, the costliest part of the answer.
-const LIBRARY_SQL: &str = "\
-SELECT count(*) AS library_items, COALESCE(sum(file_size_bytes), 0)::int8 AS library_bytes
-FROM media_items";
+/// The catalogue's size: a pass over `media_items` (CineVault's table, which the sidecar neither
+/// indexes nor triggers on), the costliest part of the answer. With a second connection the pass
+/// is split by heap page (a TID range scan each) so the two halves run at once; both connections
+/// read one exported snapshot, so a row an update moves between the halves counts once.
+const LIBRARY_PAGES_SQL: &str = "\
+SELECT count(*) AS items, COALESCE(sum(file_size_bytes), 0)::int8 AS bytes
+FROM media_items
+WHERE ctid >= format('(%s,0)', $1::int8)::tid AND ctid < format('(%s,0)', $2::int8)::tid";
 
-/// `catalogue` reads `media_items` while `client` reads the rest: two connections run the two
-/// at once (the same client twice runs them one after the other).
+const LIBRARY_FROM_PAGE_SQL: &str = "\
+SELECT count(*) AS items, COALESCE(sum(file_size_bytes), 0)::int8 AS bytes
+FROM media_items
+WHERE ctid >= format('(%s,0)', $1::int8)::tid";
+
+/// The snapshot the second connection adopts, and the table's size in pages now.
+const EXPORT_SQL: &str = "\
+SELECT pg_export_snapshot(),
+       pg_relation_size('media_items') / current_setting('block_size')::int8";
+
+/// The share of `media_items`' pages read by the connection that also runs the session
+/// figures (about a third of the answer's work when the catalogue is large).
+const FIRST_CONNECTION_SHARE: f64 = 0.35;
+
+async fn library_from(client: &impl GenericClient, first_page: i64) -> DbResult<(i64, i64)> {
+    let row = client
+        .query_one(LIBRARY_FROM_PAGE_SQL, &[&first_page])
+        .await?;
+    Ok((row.try_get("items")?, row.try_get("bytes")?))
+}
+
+async fn library_pages(client: &impl GenericClient, from: i64, to: i64) -> DbResult<(i64, i64)> {
+    let row = client.query_one(LIBRARY_PAGES_SQL, &[&from, &to]).await?;
+    Ok((row.try_get("items")?, row.try_get("bytes")?))
+}
+
+/// The whole answer from one REPEATABLE READ snapshot. With `spare`, a second connection
+/// adopts that snapshot and reads most of the catalogue while `client` runs the rest.
 pub async fn load(
+    client: &mut Client,
+    spare: Option<&mut Client>,
+    tz: Tz,
+    own_host: &str,
+    now: DateTime<Utc>,
+) -> DbResult<AnalyticsOverview> {
+    let a = client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await?;
+    let Some(spare) = spare else {
+        return compute(&a, library_from(&a, 0), tz, own_host, now).await;
+    };
+    let row = a.query_one(EXPORT_SQL, &[]).await?;
+    let snapshot: String = row.try_get(0)?;
+    let pages: i64 = row.try_get(1)?;
+    // The identifier is PostgreSQL's own (hex digits and dashes); checked before it goes into
+    // a statement that takes no parameters.
+    if snapshot.is_empty() || !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return compute(&a, library_from(&a, 0), tz, own_host, now).await;
+    }
+    let b = spare
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await?;
+    b.batch_execute(&format!("SET TRANSACTION SNAPSHOT '{snapshot}'"))
+        .await?;
+    let split = (pages as f64 * FIRST_CONNECTION_SHARE).ceil() as i64;
+    let library = async {
+        let (first, rest) = tokio::try_join!(library_pages(&a, 0, split), library_from(&b, split))?;
+        Ok((first.0 + rest.0, first.1.saturating_add(rest.1)))
+    };
+    compute(&a, library, tz, own_host, now).await
+}
+
+async fn compute(
     client: &impl GenericClient,
-    catalogue: &impl GenericClient,
+    library: impl std::future::Future<Output = DbResult<(i64, i64)>>,
     tz: Tz,
     own_host: &str,
     now: DateTime<Utc>,
@@ -87,9 +157,9 @@ pub async fn load(
     let (day_start, day_end) = today_bounds(tz, now);
     let (week_start, week_end) = week_bounds(tz, now);
     let bounds: [&(dyn ToSql + Sync); 4] = [&day_start, &day_end, &week_start, &week_end];
-    let (row, library, latest) = tokio::try_join!(
+    let (row, (library_items, library_bytes), latest) = tokio::try_join!(
         client.query_one(FIGURES_SQL, &bounds),
-        catalogue.query_one(LIBRARY_SQL, &[]),
+        library,
         latest_for_overview(client, own_host),
     )?;
     let day = today(tz, now);
@@ -107,8 +177,8 @@ pub async fn load(
         direct_plays_today: row.try_get("direct_plays_today")?,
         direct_streams_today: row.try_get("direct_streams_today")?,
         transcode_failures_today: row.try_get("failures_today")?,
-        library_items: library.try_get("library_items")?,
-        library_bytes: library.try_get("library_bytes")?,
+        library_items,
+        library_bytes,
         cpu_percent: 0.0,
         memory_percent: 0.0,
         memory_used_mb: 0,

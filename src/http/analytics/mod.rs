@@ -85,12 +85,11 @@ async fn spare_connection(state: &AppState) -> Option<deadpool_postgres::Object>
 pub(crate) async fn get_overview(
     State(state): State<AppState>,
 ) -> AppResult<Json<AnalyticsOverview>> {
-    let client = state.pool.get().await?;
-    let spare = spare_connection(&state).await;
-    let catalogue: &tokio_postgres::Client = spare.as_deref().unwrap_or(&client);
+    let mut client = state.pool.get().await?;
+    let mut spare = spare_connection(&state).await;
     let answer = overview::load(
-        &**client,
-        catalogue,
+        &mut client,
+        spare.as_deref_mut().map(|c| &mut **c),
         state.time_zone,
         &state.host,
         Utc::now(),

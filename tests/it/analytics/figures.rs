@@ -26,13 +26,13 @@ fn nc(list: &[(&str, i64)]) -> Vec<NameCount> {
 #[tokio::test]
 async fn overview_counts_the_local_day_and_iso_week() {
     let db = TestDb::migrated().await;
-    let (c, c2) = (db.client().await, db.client().await);
+    let (mut c, mut c2) = (db.client().await, db.client().await);
     seed(&c).await;
     metric(&c, "alpha", now() - Duration::hours(3), 10.0, 500.0).await;
     metric(&c, "alpha", now() - Duration::hours(1), 30.0, 400.0).await;
     metric(&c, "beta", now() - Duration::minutes(30), 50.0, 300.0).await;
 
-    let o = overview::load(&c, &c2, BERLIN, "alpha", now())
+    let o = overview::load(&mut c, Some(&mut c2), BERLIN, "alpha", now())
         .await
         .expect("overview");
     assert_eq!((o.today, o.week_start), (d("2026-03-29"), d("2026-03-23")));
@@ -68,7 +68,7 @@ async fn overview_counts_the_local_day_and_iso_week() {
         (40.0, 2048, 1000.0)
     );
     // A host with no readings shows the newest reading of any host.
-    let o = overview::load(&c, &c, BERLIN, "gamma", now())
+    let o = overview::load(&mut c, None, BERLIN, "gamma", now())
         .await
         .expect("overview");
     assert_eq!(o.metrics_host.as_deref(), Some("beta"));
@@ -76,7 +76,7 @@ async fn overview_counts_the_local_day_and_iso_week() {
 
     // In UTC the same instant has a different today (03-29 from 00:00Z): s2 and s3 fall on
     // the 28th, and the week starts 03-23 00:00Z, so s5 and s6 both fall before it.
-    let o = overview::load(&c, &c, Tz::UTC, "alpha", now())
+    let o = overview::load(&mut c, Some(&mut c2), Tz::UTC, "alpha", now())
         .await
         .expect("overview");
     assert_eq!((o.plays_today, o.plays_this_week), (2, 4));
@@ -523,7 +523,7 @@ async fn trends_are_stored_rows_oldest_first_with_gaps_absent() {
 #[tokio::test]
 async fn system_latest_per_host_and_downsampled_history() {
     let db = TestDb::migrated().await;
-    let c = db.client().await;
+    let mut c = db.client().await;
     assert!(system::latest(&c, None)
         .await
         .expect("latest")
@@ -531,7 +531,7 @@ async fn system_latest_per_host_and_downsampled_history() {
         .is_empty());
     let h = system::history(&c, 24, None, now()).await.expect("history");
     assert!(h.hosts.is_empty());
-    assert!(overview::load(&c, &c, BERLIN, "alpha", now())
+    assert!(overview::load(&mut c, None, BERLIN, "alpha", now())
         .await
         .expect("overview")
         .metrics_recorded_at
@@ -595,4 +595,47 @@ async fn system_latest_per_host_and_downsampled_history() {
         .map(|s| (s.host.as_str(), s.points.len()))
         .collect();
     assert_eq!(hosts, vec![("alpha", 3), ("beta", 1)]);
+}
+
+/// The catalogue pass split over two connections by heap page counts every item once, also
+/// right after an update has moved every row to new pages.
+#[tokio::test]
+async fn overview_library_figures_split_over_two_connections_count_each_item_once() {
+    let db = TestDb::migrated().await;
+    let (mut c, mut c2) = (db.client().await, db.client().await);
+    c.batch_execute(
+        "INSERT INTO media_items (title, media_type, overview, file_size_bytes)
+         SELECT 'Item ' || n, 'movie', repeat('An overview. ', 40), n
+         FROM generate_series(1, 3000) AS n",
+    )
+    .await
+    .expect("items");
+    let pages: i64 = c
+        .query_one(
+            "SELECT pg_relation_size('media_items') / current_setting('block_size')::int8",
+            &[],
+        )
+        .await
+        .expect("pages")
+        .get(0);
+    assert!(pages > 10, "the catalogue spans many pages ({pages})");
+    let expected = (3000, 3000 * 3001 / 2);
+    for round in 0..2 {
+        let split = overview::load(&mut c, Some(&mut c2), BERLIN, "alpha", now())
+            .await
+            .expect("split");
+        let single = overview::load(&mut c, None, BERLIN, "alpha", now())
+            .await
+            .expect("single");
+        assert_eq!(
+            (split.library_items, split.library_bytes),
+            expected,
+            "round {round}"
+        );
+        assert_eq!((single.library_items, single.library_bytes), expected);
+        // Every row gets a new version further on; the old ones stay until vacuumed.
+        c.batch_execute("UPDATE media_items SET title = title || '.'")
+            .await
+            .expect("update");
+    }
 }
