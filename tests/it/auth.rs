@@ -55,26 +55,26 @@ async fn send(
     req.send().await.expect("request")
 }
 
+/// A non-admin user's JWT, an admin's, an admin's signed with the wrong secret, an expired
+/// admin's.
+fn jwt_kinds() -> [String; 4] {
+    let admin = |exp| serde_json::json!({"sub": "u0", "exp": exp, "is_admin": true});
+    [
+        jwt(
+            serde_json::json!({"sub": "u1", "exp": exp(), "is_admin": false}),
+            JWT_SECRET,
+        ),
+        jwt(admin(exp()), JWT_SECRET),
+        jwt(admin(exp()), "wrong-secret-000"),
+        jwt(admin(1_000_000), JWT_SECRET),
+    ]
+}
+
 #[tokio::test]
 async fn every_admin_route_refuses_anonymous_and_non_admin_callers() {
     let db = TestDb::migrated().await;
     let app = TestApp::spawn(test_config(&db.url, &[])).await;
-    let user_jwt = jwt(
-        serde_json::json!({"sub": "u1", "exp": exp(), "is_admin": false}),
-        JWT_SECRET,
-    );
-    let admin_jwt = jwt(
-        serde_json::json!({"sub": "u0", "exp": exp(), "is_admin": true}),
-        JWT_SECRET,
-    );
-    let forged = jwt(
-        serde_json::json!({"sub": "u0", "exp": exp(), "is_admin": true}),
-        "wrong-secret-000",
-    );
-    let expired = jwt(
-        serde_json::json!({"sub": "u0", "exp": 1_000_000, "is_admin": true}),
-        JWT_SECRET,
-    );
+    let [user_jwt, admin_jwt, forged, expired] = jwt_kinds();
 
     let routes = admin_routes();
     assert!(!routes.is_empty());
@@ -182,22 +182,7 @@ fn odd_jwts() -> Vec<String> {
 async fn every_ingest_route_takes_the_ingest_token_and_nothing_else() {
     let db = TestDb::migrated().await;
     let app = TestApp::spawn(test_config(&db.url, &[])).await;
-    let user_jwt = jwt(
-        serde_json::json!({"sub": "u1", "exp": exp(), "is_admin": false}),
-        JWT_SECRET,
-    );
-    let admin_jwt = jwt(
-        serde_json::json!({"sub": "u0", "exp": exp(), "is_admin": true}),
-        JWT_SECRET,
-    );
-    let forged = jwt(
-        serde_json::json!({"sub": "u0", "exp": exp(), "is_admin": true}),
-        "wrong-secret-000",
-    );
-    let expired = jwt(
-        serde_json::json!({"sub": "u0", "exp": 1_000_000, "is_admin": true}),
-        JWT_SECRET,
-    );
+    let [user_jwt, admin_jwt, forged, expired] = jwt_kinds();
     let odd = odd_jwts();
     let near_miss = format!("{INGEST_TOKEN}x");
     let mut cases = vec![
