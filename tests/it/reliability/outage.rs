@@ -87,8 +87,10 @@ impl Cluster {
             .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
             .filter(|b| b.join("pg_ctl").exists())
             .max()?;
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("pg-outage-{}", Uuid::new_v4().simple()));
+        // Under the system's temporary directory, not target/: the postgres user must reach
+        // it, and a checkout under /root (mode 700) is out of its reach.
+        let dir =
+            std::env::temp_dir().join(format!("cinevault-pg-outage-{}", Uuid::new_v4().simple()));
         std::fs::create_dir_all(dir.join("socket")).expect("cluster dir");
         if nix_is_root() {
             let ok = Command::new("chown")
