@@ -74,7 +74,14 @@ async fn main() -> anyhow::Result<()> {
 
 async fn bench(url: &str) -> anyhow::Result<()> {
     let mut client = db::connect_one(url, Duration::from_secs(10)).await?;
-    db::migrate::run(&mut client).await?;
+    let options = db::schema::Options {
+        mode: cinevault_analytics::config::DatabaseMode::Standalone,
+        db_time_zone: chrono_tz::Tz::UTC,
+    };
+    match db::schema::prepare(&mut client, options).await? {
+        db::schema::Outcome::Ready(_) => {}
+        db::schema::Outcome::NotReady(why) => anyhow::bail!("schema not ready: {why}"),
+    }
     let cat = seed(&client).await?;
 
     let cli = Cli::try_parse_from([
@@ -86,6 +93,8 @@ async fn bench(url: &str) -> anyhow::Result<()> {
         INGEST_TOKEN,
         "--listen",
         "127.0.0.1:0",
+        "--database-mode",
+        "standalone",
         "--log-level",
         "warn",
         "--collect-interval",
@@ -99,6 +108,7 @@ async fn bench(url: &str) -> anyhow::Result<()> {
         url,
         usize::from(config.db_pool_size),
         Duration::from_secs(10),
+        chrono_tz::Tz::UTC,
     )?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
@@ -213,7 +223,8 @@ async fn seed(client: &tokio_postgres::Client) -> anyhow::Result<Catalogue> {
         .await?;
     client
         .execute(
-            "INSERT INTO media_items (id, title) SELECT id, 'Title ' || id FROM UNNEST($1::uuid[]) id",
+            "INSERT INTO media_items (id, title, media_type)
+             SELECT id, 'Title ' || id, 'movies' FROM UNNEST($1::uuid[]) id",
             &[&items],
         )
         .await?;

@@ -92,6 +92,28 @@ pub enum GpuMode {
     Off,
 }
 
+/// Which kind of database `DATABASE_URL` names (src/db/schema).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DatabaseMode {
+    /// Decide from the database: what an earlier start recorded, CineVault's tables, or the
+    /// sidecar's first release; an empty database is waited on, never guessed.
+    Auto,
+    /// CineVault's own database: never create its tables, wait for its schema.
+    Cinevault,
+    /// A database of the sidecar's own: create the core tables it reads.
+    Standalone,
+}
+
+impl DatabaseMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DatabaseMode::Auto => "auto",
+            DatabaseMode::Cinevault => "cinevault",
+            DatabaseMode::Standalone => "standalone",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
@@ -105,6 +127,27 @@ pub struct Config {
     /// PostgreSQL connection URL, e.g. postgres://user:password@host:5432/cinevault.
     #[arg(long, env = "DATABASE_URL", value_name = "URL")]
     pub database_url: Secret,
+
+    /// Which kind of database this is: cinevault (CineVault's own), standalone (the
+    /// sidecar's own), or auto (decided from the database; an empty one is waited on).
+    #[arg(long, env = "CINEVAULT_DATABASE_MODE", value_enum, default_value_t = DatabaseMode::Auto)]
+    pub database_mode: DatabaseMode,
+
+    /// Zone of the database's `timestamp without time zone` values (CineVault's added_at,
+    /// last_watched_at, created_at): the zone its PostgreSQL server writes them in.
+    #[arg(long, env = "CINEVAULT_DB_TIMEZONE", default_value = "UTC", value_parser = parse_timezone)]
+    pub db_timezone: Tz,
+
+    /// CineVault's request rows of one user and item less than this apart are one play.
+    #[arg(long, env = "CINEVAULT_PLAY_GAP", default_value = "30m", value_parser = parse_interval)]
+    pub play_gap: Duration,
+
+    /// Evaluate the alert rules and send their alerts. False leaves every rule to
+    /// CineVault's own evaluator, which always runs beside a CineVault.
+    #[arg(long, env = "CINEVAULT_EVALUATE_ALERTS", default_value = "true",
+          num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set,
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub evaluate_alerts: bool,
 
     /// Address the HTTP server listens on.
     #[arg(long, env = "CINEVAULT_LISTEN", default_value = "127.0.0.1:8090")]
@@ -241,9 +284,11 @@ impl Config {
     /// A one-line summary for the start-up log; secrets never appear in it.
     pub fn summary(&self) -> String {
         format!(
-            "listen={} database={} timezone={} host={} media_path={} admin_tokens={} ingest_token={} jwt={} metrics_token={} collect_interval={} alert_interval={} metrics_retention={} stale_session_after={} pool_size={}",
+            "listen={} database={} database_mode={} db_timezone={} timezone={} host={} media_path={} admin_tokens={} ingest_token={} jwt={} metrics_token={} collect_interval={} alert_interval={} metrics_retention={} stale_session_after={} pool_size={}",
             self.listen,
             mask_database_url(self.database_url.expose()),
+            self.database_mode.as_str(),
+            self.db_timezone,
             self.time_zone(),
             self.host(),
             self.media_path.display(),
@@ -382,6 +427,10 @@ mod tests {
         assert_eq!(c.body_limit, 2 * 1024 * 1024);
         assert_eq!(c.client_timeout, Duration::from_secs(20));
         assert!(!c.webhook_allow_private && !c.webhook_allow_loopback);
+        assert_eq!(c.database_mode, DatabaseMode::Auto);
+        assert_eq!(c.db_timezone, Tz::UTC);
+        assert_eq!(c.play_gap, Duration::from_secs(1800));
+        assert!(c.evaluate_alerts);
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod logging;
 pub mod metrics;
 pub mod notifications;
+pub mod plays;
 pub mod rollup;
 pub mod secret;
 pub mod state;
@@ -25,7 +26,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::state::AppState;
+use crate::state::{AppState, SchemaState};
 use crate::workers::Workers;
 
 /// Serves the API and runs the workers until `shutdown` fires, then stops gracefully: stop
@@ -40,6 +41,7 @@ pub async fn run(
         config.database_url.expose(),
         usize::from(config.db_pool_size),
         config.db_timeout,
+        config.db_timezone,
     )?;
     let deadline = config.shutdown_timeout;
     let metrics = metrics::Metrics::new(&config.host());
@@ -92,6 +94,22 @@ pub async fn run(
             migrated.clone(),
             cancel.clone(),
             workers::reaper::run(state.clone(), cancel.clone()),
+        ),
+    );
+    workers.spawn(
+        "plays",
+        after(
+            migrated.clone(),
+            cancel.clone(),
+            plays::run(state.clone(), cancel.clone()),
+        ),
+    );
+    workers.spawn(
+        "cinevault-workers",
+        after(
+            migrated.clone(),
+            cancel.clone(),
+            workers::coexistence::run(state.clone(), cancel.clone()),
         ),
     );
     workers.spawn(
@@ -160,42 +178,71 @@ where
     }
 }
 
+/// Prepares the schema, retrying with backoff while the database is unreachable or not
+/// ready (CineVault has not created its schema yet), so the sidecar can start before its
+/// database and before CineVault. The API answers 503 with the reason until this succeeds;
+/// each new reason is logged once.
 async fn migrate_until_done(
     state: AppState,
     cancel: CancellationToken,
     migrated: CancellationToken,
 ) -> anyhow::Result<()> {
     let mut backoff = Duration::from_millis(250);
+    let mut last_reason: Option<String> = None;
     loop {
         let attempt = async {
             let mut client =
                 db::connect_one(state.config.database_url.expose(), state.config.db_timeout)
                     .await?;
-            db::migrate::run(&mut client).await
+            db::schema::prepare(&mut client, db::schema_options(&state.config)).await
         };
-        match attempt.await {
-            Ok(applied) => {
-                if applied.is_empty() {
-                    tracing::info!("database schema is up to date");
-                } else {
-                    tracing::info!(?applied, "applied database migrations");
+        let (state_now, max_backoff) = match attempt.await {
+            Ok(db::schema::Outcome::Ready(prepared)) => {
+                for (change, object) in &prepared.changes {
+                    tracing::info!(change = %change, object = %object, "schema");
                 }
-                state.mark_migrated();
+                tracing::info!(
+                    database = %prepared.kind,
+                    decided_by = %prepared.decided_by,
+                    applied = ?prepared.applied,
+                    "database schema ready"
+                );
+                state.set_schema_state(SchemaState::Ready {
+                    kind: prepared.kind,
+                    decided_by: prepared.decided_by,
+                });
                 migrated.cancel();
                 return Ok(());
             }
-            Err(err) => {
-                tracing::warn!(
-                    error = format!("{err:#}"),
-                    retry_in_ms = backoff.as_millis() as u64,
-                    "cannot apply migrations yet"
-                );
+            Ok(db::schema::Outcome::NotReady(why)) => {
+                if last_reason.as_deref() != Some(why.reason()) {
+                    match &why {
+                        db::schema::NotReady::Waiting(r) => {
+                            tracing::info!(reason = %r, "database not ready; waiting")
+                        }
+                        db::schema::NotReady::Refused(r) => {
+                            tracing::error!(reason = %r, "database refused; fix the database or the configuration")
+                        }
+                    }
+                    last_reason = Some(why.reason().to_owned());
+                }
+                (SchemaState::NotReady(why), Duration::from_secs(5))
             }
-        }
+            Err(err) => {
+                let reason = format!("{err:#}");
+                tracing::warn!(
+                    error = %reason,
+                    retry_in_ms = backoff.as_millis() as u64,
+                    "cannot prepare the schema yet"
+                );
+                (SchemaState::Preparing(Some(reason)), Duration::from_secs(30))
+            }
+        };
+        state.set_schema_state(state_now);
         tokio::select! {
             _ = cancel.cancelled() => return Ok(()),
             _ = tokio::time::sleep(backoff) => {}
         }
-        backoff = (backoff * 2).min(Duration::from_secs(30));
+        backoff = (backoff * 2).min(max_backoff);
     }
 }

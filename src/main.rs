@@ -33,20 +33,21 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve(config) => serve(config).await,
         Command::Migrate(config) => {
-            let mut client =
-                db::connect_one(config.database_url.expose(), config.db_timeout).await?;
-            let applied = db::migrate::run(&mut client).await?;
+            let prepared = db::prepare_schema(&config).await?;
+            for (change, object) in &prepared.changes {
+                println!("{change}: {object}");
+            }
             println!(
-                "migrations applied: {applied:?}; schema at version {}",
-                db::migrate::latest_version()
+                "{} database ({}); schema steps applied now: {:?}",
+                prepared.kind, prepared.decided_by, prepared.applied
             );
             Ok(())
         }
         Command::Rollup { config, range } => backfill(config, range).await,
         Command::Demo { config, demo: args } => {
+            db::prepare_schema(&config).await?;
             let mut client =
                 db::connect_one(config.database_url.expose(), config.db_timeout).await?;
-            db::migrate::run(&mut client).await?;
             let outcome =
                 demo::seed(&mut client, &args, config.time_zone(), &config.host()).await?;
             println!("{outcome}");
@@ -56,7 +57,12 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
                 let tz = config.time_zone();
                 let yesterday = rollup::yesterday(tz, chrono::Utc::now());
                 let first = yesterday - chrono::Duration::days(demo::HISTORY_DAYS);
-                let pool = db::connect_pool(config.database_url.expose(), 2, config.db_timeout)?;
+                let pool = db::connect_pool(
+        config.database_url.expose(),
+        2,
+        config.db_timeout,
+        config.db_timezone,
+    )?;
                 let days = rollup::rollup_range(&pool, tz, first, yesterday, |_, _, _| {}).await?;
                 println!("daily_stats computed for {days} days");
             }
@@ -73,10 +79,13 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
 async fn backfill(config: Config, args: RollupArgs) -> anyhow::Result<()> {
     use std::io::{IsTerminal, Write};
     let (from, to) = args.range().map_err(anyhow::Error::msg)?;
-    let mut client = db::connect_one(config.database_url.expose(), config.db_timeout).await?;
-    db::migrate::run(&mut client).await?;
-    drop(client);
-    let pool = db::connect_pool(config.database_url.expose(), 2, config.db_timeout)?;
+    db::prepare_schema(&config).await?;
+    let pool = db::connect_pool(
+        config.database_url.expose(),
+        2,
+        config.db_timeout,
+        config.db_timezone,
+    )?;
     let tz = config.time_zone();
     let terminal = std::io::stderr().is_terminal();
     let written = rollup::rollup_range(&pool, tz, from, to, |day, done, total| {

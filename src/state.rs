@@ -1,16 +1,17 @@
 //! What every handler and worker shares.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use deadpool_postgres::Pool;
 
 use crate::config::Config;
+use crate::db::schema::{Kind, NotReady};
 use crate::http::auth::Authenticator;
 use crate::ingest::IngestWriter;
 use crate::metrics::Metrics;
+use crate::workers::coexistence::CineVaultWorkers;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -24,8 +25,19 @@ pub struct Inner {
     pub time_zone: Tz,
     pub host: String,
     pub started_at: DateTime<Utc>,
-    /// Set once this process has applied (or found applied) every migration.
-    migrated: AtomicBool,
+    /// Where this process stands with the database's schema.
+    schema: RwLock<SchemaState>,
+    /// CineVault's own workers as last seen (src/workers/coexistence.rs).
+    cinevault_workers: RwLock<CineVaultWorkers>,
+}
+
+/// Where the schema stands, as the last attempt to prepare it left it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SchemaState {
+    /// Not tried yet, or the database was unreachable.
+    Preparing(Option<String>),
+    NotReady(NotReady),
+    Ready { kind: Kind, decided_by: String },
 }
 
 impl std::ops::Deref for AppState {
@@ -52,15 +64,46 @@ impl AppState {
             pool,
             config,
             started_at: Utc::now(),
-            migrated: AtomicBool::new(false),
+            schema: RwLock::new(SchemaState::Preparing(None)),
+            cinevault_workers: RwLock::new(CineVaultWorkers::default()),
         }))
     }
 
     pub fn is_migrated(&self) -> bool {
-        self.migrated.load(Ordering::Acquire)
+        self.database_kind().is_some()
     }
 
-    pub fn mark_migrated(&self) {
-        self.migrated.store(true, Ordering::Release);
+    /// The kind of database, once its schema is ready.
+    pub fn database_kind(&self) -> Option<Kind> {
+        match &*self.schema.read().unwrap_or_else(|e| e.into_inner()) {
+            SchemaState::Ready { kind, .. } => Some(*kind),
+            _ => None,
+        }
+    }
+
+    pub fn is_cinevault(&self) -> bool {
+        self.database_kind() == Some(Kind::Cinevault)
+    }
+
+    pub fn schema_state(&self) -> SchemaState {
+        self.schema.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn set_schema_state(&self, new: SchemaState) {
+        *self.schema.write().unwrap_or_else(|e| e.into_inner()) = new;
+    }
+
+    pub fn cinevault_workers(&self) -> CineVaultWorkers {
+        self.cinevault_workers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn set_cinevault_workers(&self, seen: CineVaultWorkers) {
+        *self
+            .cinevault_workers
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = seen;
     }
 }

@@ -14,12 +14,16 @@ pub struct LibraryHealthReport {
     /// Null (with a null name) for the items in no library, listed last when there are any.
     pub library_id: Option<Uuid>,
     pub name: Option<String>,
+    /// The library's `media_type` (movies, tv_shows, music, ...).
     pub library_type: Option<String>,
     pub total_items: i64,
-    /// Items with an overview, a poster, a year and at least one genre.
+    /// Items with a description, a poster, a year and at least one genre (a `tags` row of
+    /// category `genre`, linked through `media_tags`).
     pub complete_items: i64,
     /// `complete_items` out of `total_items`, in percent; 0 for an empty library.
     pub metadata_completeness_percent: f64,
+    /// Items without a description (`media_items.description`; the field keeps its first
+    /// name).
     pub missing_overview: i64,
     pub missing_poster: i64,
     pub missing_year: i64,
@@ -44,16 +48,20 @@ pub struct LibraryHealth {
 /// expressions into every aggregate). Text that is NULL, empty or only spaces is missing; the
 /// `LIKE ' %'` guard trims only text that starts with a space.
 const COUNTS_SQL: &str = "\
-WITH flags AS (
-    SELECT library_id,
-           NOT (overview IS NULL OR overview = ''
-                OR (overview LIKE ' %' AND btrim(overview) = '')) AS has_overview,
-           NOT (poster_path IS NULL OR poster_path = ''
-                OR (poster_path LIKE ' %' AND btrim(poster_path) = '')) AS has_poster,
-           year IS NOT NULL AS has_year,
-           COALESCE(cardinality(genres), 0) > 0 AS has_genres,
-           COALESCE(audio_format ILIKE '%atmos%', false) AS atmos
-    FROM media_items
+WITH genred AS (
+    SELECT DISTINCT mt.media_item_id
+    FROM media_tags mt JOIN tags t ON t.id = mt.tag_id
+    WHERE t.category = 'genre' AND btrim(t.name::text) <> ''
+), flags AS (
+    SELECT m.library_id,
+           NOT (m.description IS NULL OR m.description = ''
+                OR (m.description LIKE ' %' AND btrim(m.description) = '')) AS has_overview,
+           NOT (m.poster_path IS NULL OR m.poster_path = ''
+                OR (m.poster_path LIKE ' %' AND btrim(m.poster_path) = '')) AS has_poster,
+           m.year IS NOT NULL AS has_year,
+           g.media_item_id IS NOT NULL AS has_genres,
+           COALESCE(m.audio_format ILIKE '%atmos%', false) AS atmos
+    FROM media_items m LEFT JOIN genred g ON g.media_item_id = m.id
     OFFSET 0
 ), per AS (
     SELECT library_id,
@@ -68,7 +76,7 @@ WITH flags AS (
     FROM flags GROUP BY library_id
 )
 SELECT * FROM (
-    SELECT l.id, l.name::text AS name, l.library_type::text AS library_type,
+    SELECT l.id, l.name::text AS name, l.media_type::text AS library_type,
            COALESCE(per.total, 0) AS total, COALESCE(per.complete, 0) AS complete,
            COALESCE(per.missing_overview, 0) AS missing_overview,
            COALESCE(per.missing_poster, 0) AS missing_poster,
@@ -87,10 +95,10 @@ ORDER BY last, name, id";
 /// trailing spaces are merged afterwards, in [`add`]); `grouping(...)` tells which set a row
 /// belongs to (a bit is 1 for each column *not* grouped in that row).
 const DISTRIBUTIONS_SQL: &str = "\
-SELECT library_id, grouping(video_codec, audio_codec, resolution, hdr_format) AS grouping_set,
-       video_codec, audio_codec, resolution, hdr_format, count(*) AS n
+SELECT library_id, grouping(codec, audio_codec, resolution, hdr_format) AS grouping_set,
+       codec AS video_codec, audio_codec, resolution, hdr_format, count(*) AS n
 FROM media_items
-GROUP BY GROUPING SETS ((library_id, video_codec), (library_id, audio_codec),
+GROUP BY GROUPING SETS ((library_id, codec), (library_id, audio_codec),
                         (library_id, resolution), (library_id, hdr_format))";
 
 const VIDEO_CODEC: i32 = 0b0111;

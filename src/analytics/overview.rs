@@ -10,8 +10,9 @@ use super::period::{today, today_bounds, week_bounds, week_monday};
 use super::system::latest_for_overview;
 use super::DbResult;
 
-/// Day figures count sessions *started* that day, as `daily_stats` does, so today's cards
-/// match the row the rollup writes for today once it is over.
+/// Day figures count plays *started* that day, as `daily_stats` does, so today's cards match
+/// the row the rollup writes for today once it is over. A play is a session reported through
+/// the ingest API, or CineVault's request rows of one viewing grouped into one (`plays`).
 #[derive(Serialize, utoipa::ToSchema, Debug, Clone, PartialEq)]
 pub struct AnalyticsOverview {
     /// The local day the "today" figures are for, and the Monday of its ISO week.
@@ -31,6 +32,9 @@ pub struct AnalyticsOverview {
     pub direct_streams_today: i64,
     /// `transcode_history` rows started today that failed.
     pub transcode_failures_today: i64,
+    /// Where today's plays come from: CineVault's own request rows (grouped into plays by
+    /// the sidecar; no bytes, request times for durations) and the ingest API.
+    pub plays_today_by_source: PlaysBySource,
     pub library_items: i64,
     pub library_bytes: i64,
     /// The latest `system_metrics` reading (this sidecar's host when it has one, else the
@@ -54,17 +58,18 @@ WITH today AS (
     SELECT count(*) AS plays_today,
            count(DISTINCT user_id) AS users_today,
            COALESCE(sum(bytes_served), 0)::int8 AS bytes_today,
-           COALESCE(sum(duration_seconds), 0) / 60 AS minutes_today,
+           COALESCE(sum(watch_seconds), 0) / 60 AS minutes_today,
            count(*) FILTER (WHERE playback_type = 'transcode') AS transcodes_today,
            count(*) FILTER (WHERE playback_type = 'direct_play') AS direct_plays_today,
-           count(*) FILTER (WHERE playback_type = 'direct_stream') AS direct_streams_today
-    FROM stream_sessions
+           count(*) FILTER (WHERE playback_type = 'direct_stream') AS direct_streams_today,
+           count(*) FILTER (WHERE source = 'cinevault') AS cinevault_plays_today
+    FROM plays
     WHERE started_at >= $1 AND started_at < $2
 )
 SELECT today.*,
-       (SELECT count(*) FROM stream_sessions WHERE started_at >= $3 AND started_at < $4)
+       (SELECT count(*) FROM plays WHERE started_at >= $3 AND started_at < $4)
            AS plays_week,
-       (SELECT count(*) FROM stream_sessions WHERE is_active) AS active_streams,
+       (SELECT count(*) FROM plays WHERE is_active) AS active_streams,
        (SELECT count(*) FROM transcode_history WHERE completed_at IS NULL) AS active_transcodes,
        (SELECT count(*) FROM transcode_history
         WHERE started_at >= $1 AND started_at < $2 AND success = false) AS failures_today
@@ -75,12 +80,12 @@ FROM today";
 /// is split by heap page (a TID range scan each) so the two halves run at once; both connections
 /// read one exported snapshot, so a row an update moves between the halves counts once.
 const LIBRARY_PAGES_SQL: &str = "\
-SELECT count(*) AS items, COALESCE(sum(file_size_bytes), 0)::int8 AS bytes
+SELECT count(*) AS items, COALESCE(sum(file_size), 0)::int8 AS bytes
 FROM media_items
 WHERE ctid >= format('(%s,0)', $1::int8)::tid AND ctid < format('(%s,0)', $2::int8)::tid";
 
 const LIBRARY_FROM_PAGE_SQL: &str = "\
-SELECT count(*) AS items, COALESCE(sum(file_size_bytes), 0)::int8 AS bytes
+SELECT count(*) AS items, COALESCE(sum(file_size), 0)::int8 AS bytes
 FROM media_items
 WHERE ctid >= format('(%s,0)', $1::int8)::tid";
 
@@ -92,6 +97,22 @@ SELECT pg_export_snapshot(),
 /// The share of `media_items`' pages read by the connection that also runs the session
 /// figures (about a third of the answer's work when the catalogue is large).
 const FIRST_CONNECTION_SHARE: f64 = 0.35;
+
+/// How many plays of a figure came from each source.
+#[derive(Serialize, utoipa::ToSchema, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlaysBySource {
+    pub cinevault: i64,
+    pub ingest: i64,
+}
+
+impl PlaysBySource {
+    pub fn split(total: i64, cinevault: i64) -> Self {
+        Self {
+            cinevault,
+            ingest: total - cinevault,
+        }
+    }
+}
 
 async fn library_from(client: &impl GenericClient, first_page: i64) -> DbResult<(i64, i64)> {
     let row = client
@@ -177,6 +198,10 @@ async fn compute(
         direct_plays_today: row.try_get("direct_plays_today")?,
         direct_streams_today: row.try_get("direct_streams_today")?,
         transcode_failures_today: row.try_get("failures_today")?,
+        plays_today_by_source: PlaysBySource::split(
+            row.try_get("plays_today")?,
+            row.try_get("cinevault_plays_today")?,
+        ),
         library_items,
         library_bytes,
         cpu_percent: 0.0,

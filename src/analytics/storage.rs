@@ -12,6 +12,7 @@ use super::DbResult;
 pub struct StorageInfo {
     pub library_id: Option<Uuid>,
     pub name: Option<String>,
+    /// The library's `media_type` (CineVault's: movies, tv_shows, music, ...).
     pub library_type: Option<String>,
     pub item_count: i64,
     pub total_bytes: i64,
@@ -27,11 +28,11 @@ pub struct StorageSummary {
 /// Every library (an empty one with zeros), by name; then the items in no library, if any.
 const SQL: &str = "\
 WITH per AS (
-    SELECT library_id, count(*) AS n, COALESCE(sum(file_size_bytes), 0)::int8 AS bytes
+    SELECT library_id, count(*) AS n, COALESCE(sum(file_size), 0)::int8 AS bytes
     FROM media_items GROUP BY library_id
 )
 SELECT * FROM (
-    SELECT l.id, l.name::text AS name, l.library_type::text AS library_type,
+    SELECT l.id, l.name::text AS name, l.media_type::text AS library_type,
            COALESCE(per.n, 0) AS n, COALESCE(per.bytes, 0) AS bytes, 0 AS last
     FROM libraries l LEFT JOIN per ON per.library_id = l.id
     UNION ALL

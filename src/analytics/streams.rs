@@ -7,6 +7,7 @@ use serde::Serialize;
 use tokio_postgres::{GenericClient, Row};
 use uuid::Uuid;
 
+use super::overview::PlaysBySource;
 use super::period::last_days_start;
 use super::{percent, DbResult};
 use crate::ingest::events::PlaybackType;
@@ -14,7 +15,8 @@ use crate::ingest::events::PlaybackType;
 /// How many ended sessions `streams` lists.
 pub const RECENT_SESSIONS: i64 = 50;
 
-/// A `stream_sessions` row with the names an admin reads.
+/// A play (a session reported through the ingest API, or CineVault's request rows of one
+/// viewing) with the names an admin reads.
 #[derive(Serialize, utoipa::ToSchema, Debug, Clone, PartialEq)]
 pub struct StreamSession {
     pub id: Uuid,
@@ -29,11 +31,19 @@ pub struct StreamSession {
     pub resolution: Option<String>,
     pub container: Option<String>,
     pub client_info: Option<String>,
+    /// Time watched: as reported (ingest API), or the union of CineVault's request times.
     pub duration_seconds: i32,
     pub bytes_served: i64,
     pub started_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
     pub is_active: bool,
+    /// `ingest` (reported through the ingest API) or `cinevault` (CineVault's own rows).
+    pub source: String,
+    /// How many stream_sessions rows the play covers (CineVault writes one per request).
+    pub request_rows: i32,
+    /// Where `duration_seconds` comes from: `reported`, `requests` (CineVault's request
+    /// times) or `unknown` (CineVault recorded only the start; counted as 0).
+    pub duration_source: String,
 }
 
 impl StreamSession {
@@ -51,16 +61,19 @@ impl StreamSession {
             resolution: row.try_get("resolution")?,
             container: row.try_get("container")?,
             client_info: row.try_get("client_info")?,
-            duration_seconds: row.try_get("duration_seconds")?,
+            duration_seconds: row.try_get("watch_seconds")?,
             bytes_served: row.try_get("bytes_served")?,
             started_at: row.try_get("started_at")?,
             ended_at: row.try_get("ended_at")?,
             is_active: row.try_get("is_active")?,
+            source: row.try_get("source")?,
+            request_rows: row.try_get("request_rows")?,
+            duration_source: row.try_get("duration_source")?,
         })
     }
 }
 
-/// `GET /analytics/streams`: every active session and the most recent ended ones, newest
+/// `GET /analytics/streams`: every active play and the most recent ended ones, newest
 /// first.
 #[derive(Serialize, utoipa::ToSchema, Debug, Clone, PartialEq)]
 pub struct StreamList {
@@ -69,10 +82,11 @@ pub struct StreamList {
 }
 
 const SESSION_SELECT: &str = "\
-SELECT s.id, s.user_id, u.username, s.media_item_id, m.title, m.media_type, s.playback_type,
-       s.quality, s.codec, s.resolution, s.container, s.client_info, s.duration_seconds,
-       s.bytes_served, s.started_at, s.ended_at, s.is_active
-FROM stream_sessions s
+SELECT s.id, s.user_id, u.username::text AS username, s.media_item_id, m.title::text AS title,
+       m.media_type::text AS media_type, s.playback_type, s.quality, s.codec, s.resolution,
+       s.container, s.client_info, s.watch_seconds, s.bytes_served, s.started_at, s.ended_at,
+       s.is_active, s.source, s.request_rows, s.duration_source
+FROM plays s
 JOIN users u ON u.id = s.user_id
 JOIN media_items m ON m.id = s.media_item_id";
 
@@ -112,7 +126,7 @@ pub struct PlaybackTypeCount {
     pub percent: f64,
 }
 
-/// `GET /analytics/streams/breakdown`: sessions started in the last `days` local days (today
+/// `GET /analytics/streams/breakdown`: plays started in the last `days` local days (today
 /// included), per playback type. The three known types are always listed, in a fixed order;
 /// any other value found in the table follows them.
 #[derive(Serialize, utoipa::ToSchema, Debug, Clone, PartialEq)]
@@ -121,6 +135,8 @@ pub struct StreamTypeBreakdown {
     pub since: DateTime<Utc>,
     pub total: i64,
     pub types: Vec<PlaybackTypeCount>,
+    /// Where the plays come from (CineVault's own rows, the ingest API).
+    pub plays_by_source: PlaysBySource,
 }
 
 pub async fn breakdown(
@@ -132,8 +148,9 @@ pub async fn breakdown(
     let since = last_days_start(tz, now, days);
     let rows = client
         .query(
-            "SELECT playback_type, count(*) AS n FROM stream_sessions
-             WHERE started_at >= $1 GROUP BY playback_type ORDER BY playback_type",
+            "SELECT playback_type::text, count(*) AS n,
+                    count(*) FILTER (WHERE source = 'cinevault') AS cinevault
+             FROM plays WHERE started_at >= $1 GROUP BY playback_type ORDER BY playback_type",
             &[&since],
         )
         .await?;
@@ -141,9 +158,11 @@ pub async fn breakdown(
         .iter()
         .map(|t| (t.as_str().to_owned(), 0))
         .collect();
+    let mut cinevault = 0;
     for row in &rows {
         let kind: String = row.try_get("playback_type")?;
         let n: i64 = row.try_get("n")?;
+        cinevault += row.try_get::<_, i64>("cinevault")?;
         match counts.iter_mut().find(|(k, _)| *k == kind) {
             Some(slot) => slot.1 = n,
             None => counts.push((kind, n)),
@@ -154,6 +173,7 @@ pub async fn breakdown(
         days,
         since,
         total,
+        plays_by_source: PlaysBySource::split(total, cinevault),
         types: counts
             .into_iter()
             .map(|(playback_type, count)| PlaybackTypeCount {

@@ -7,7 +7,10 @@ use tokio_postgres::{GenericClient, Row};
 
 use super::{round2, DbResult};
 
-/// One `system_metrics` row (decisions.md §3 for the units).
+/// One `system_metrics` row (decisions.md §3 for the units). Rows with the host `''` are
+/// CineVault's own collector's (its INSERT does not name the column): other units (GiB,
+/// CPU averaged since boot), so no answer of the sidecar's uses them; they are counted to
+/// tell that CineVault's collector runs (src/workers/coexistence.rs).
 #[derive(Serialize, utoipa::ToSchema, Debug, Clone, PartialEq)]
 pub struct SystemMetric {
     pub host: String,
@@ -60,7 +63,7 @@ const COLUMNS: &str = "host, recorded_at, cpu_percent, memory_percent, memory_us
 fn latest_per_host_sql() -> String {
     format!(
         "WITH RECURSIVE hosts(host) AS (
-             SELECT min(host) FROM system_metrics
+             SELECT min(host) FROM system_metrics WHERE host > ''
              UNION ALL
              SELECT (SELECT min(host) FROM system_metrics WHERE host > hosts.host)
              FROM hosts WHERE hosts.host IS NOT NULL
@@ -106,7 +109,9 @@ pub async fn latest_for_overview(
     if let Some(row) = client.query_opt(&own, &[&own_host]).await? {
         return SystemMetric::from_row(&row).map(Some);
     }
-    let any = format!("SELECT {COLUMNS} FROM system_metrics ORDER BY recorded_at DESC LIMIT 1");
+    let any = format!(
+        "SELECT {COLUMNS} FROM system_metrics WHERE host <> '' ORDER BY recorded_at DESC LIMIT 1"
+    );
     client
         .query_opt(&any, &[])
         .await?
@@ -180,6 +185,7 @@ SELECT host,
        avg(active_transcodes)::float8 AS active_transcodes
 FROM system_metrics
 WHERE recorded_at >= $1 AND recorded_at <= $3 AND ($4::text IS NULL OR host = $4)
+  AND host <> ''
 GROUP BY host, bucket
 ORDER BY host, bucket";
 

@@ -1,5 +1,7 @@
-//! `GET /analytics/trends`: the `daily_stats` rows of a range of days, oldest first. A day
-//! without a row (not rolled up yet, or before the history starts) is absent, never invented.
+//! `GET /analytics/trends`: the daily rows of a range of days, oldest first. A day without a
+//! row (not rolled up yet, or before the history starts) is absent, never invented. They are
+//! read from the sidecar's own copy (`sidecar_daily_stats`), which CineVault's rollup cannot
+//! overwrite; `daily_stats` holds the same figures (src/rollup).
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -18,7 +20,7 @@ const SQL: &str = "\
 SELECT stat_date, total_plays, unique_users, total_watch_minutes, total_bytes_served,
        transcodes, direct_plays, direct_streams, transcode_failures, new_media_added,
        library_size_total, storage_used_bytes
-FROM daily_stats
+FROM sidecar_daily_stats
 WHERE stat_date >= $1 AND stat_date <= $2
 ORDER BY stat_date";
 

@@ -12,13 +12,18 @@ use super::DbResult;
 pub struct UserActivitySummary {
     pub user_id: Uuid,
     pub username: String,
+    /// `admin`, `user` or `guest` (CineVault's `users.role`).
+    pub role: String,
+    /// Their plays (a session reported through the ingest API, or CineVault's request rows of
+    /// one viewing).
     pub total_plays: i64,
-    /// `duration_seconds` of all their sessions, summed, in whole minutes (rounded down).
+    /// The time watched of all their plays, summed, in whole minutes (rounded down).
     pub watch_minutes: i64,
-    /// The end of their latest session (its latest report while it plays); null if none.
+    /// The end of their latest play (its latest report while it plays); null if none.
     pub last_active: Option<DateTime<Utc>>,
-    /// The genre of the items they played most often (a session counts once for each distinct
-    /// genre of its item); ties go to the name first in alphabetical order. Null without genres.
+    /// The genre of the items they played most often (a play counts once for each distinct
+    /// genre of its item: `tags` of category `genre`); ties go to the name first in
+    /// alphabetical order. Null without genres.
     pub favorite_genre: Option<String>,
 }
 
@@ -49,19 +54,17 @@ WITH pending AS (
     FROM genre_plays
     ORDER BY user_id, n DESC, genre
 ), activity AS (
-    SELECT u.id, u.username,
+    SELECT u.id, u.username::text AS username, u.role::text AS role,
            (COALESCE(t.plays, 0) + COALESCE(p.plays, 0))::int8 AS plays,
            ((COALESCE(t.watch_seconds, 0) + COALESCE(p.secs, 0)) / 60)::int8 AS minutes,
            CASE WHEN p.back THEN
-                    (SELECT max(cv_session_last_active(s.is_active, s.started_at, s.ended_at,
-                                                       s.last_reported_at))
-                     FROM stream_sessions s WHERE s.user_id = u.id)
+                    (SELECT max(pl.last_active) FROM plays pl WHERE pl.user_id = u.id)
                 ELSE GREATEST(t.last_active, p.seen) END AS last_active
     FROM users u
     LEFT JOIN user_activity_totals t ON t.user_id = u.id
     LEFT JOIN pending p ON p.user_id = u.id
 )
-SELECT a.id, a.username, a.plays, a.minutes, a.last_active, f.genre
+SELECT a.id, a.username, a.role, a.plays, a.minutes, a.last_active, f.genre
 FROM activity a
 LEFT JOIN favorite f ON f.user_id = a.id
 ORDER BY a.plays DESC, a.username, a.id";
@@ -74,6 +77,7 @@ pub async fn summaries(client: &impl GenericClient) -> DbResult<UserActivityList
             Ok(UserActivitySummary {
                 user_id: row.try_get("id")?,
                 username: row.try_get("username")?,
+                role: row.try_get("role")?,
                 total_plays: row.try_get("plays")?,
                 watch_minutes: row.try_get("minutes")?,
                 last_active: row.try_get("last_active")?,

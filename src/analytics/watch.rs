@@ -25,22 +25,39 @@ pub enum Completion {
     Unknown,
 }
 
-/// Completed when the watched time reaches the threshold of the runtime; otherwise in
-/// progress while the session is active, partial once it ended, and unknown when the item's
-/// runtime is not known.
-pub fn completion(
-    duration_seconds: i32,
-    runtime_seconds: Option<i32>,
-    is_active: bool,
-) -> Completion {
+/// How far a play got: the time watched, and for CineVault's plays the player's position and
+/// completed flag from `watch_history` when the player reported them during the play.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Progress {
+    pub watch_seconds: i32,
+    pub position_seconds: Option<i32>,
+    pub history_completed: Option<bool>,
+}
+
+/// Completed when the player said so, or when the position or the watched time reaches the
+/// threshold of the runtime; otherwise in progress while the play is active, partial once
+/// it ended, and unknown when the item's runtime is not known.
+pub fn completion(progress: Progress, runtime_seconds: Option<i32>, is_active: bool) -> Completion {
+    if progress.history_completed == Some(true) {
+        return Completion::Completed;
+    }
     let runtime = runtime_seconds.filter(|r| *r > 0).map(i64::from);
+    let reached = i64::from(progress.watch_seconds.max(progress.position_seconds.unwrap_or(0)));
     match runtime {
-        Some(r) if i64::from(duration_seconds) * 100 >= r * COMPLETION_THRESHOLD_PERCENT => {
-            Completion::Completed
-        }
+        Some(r) if reached * 100 >= r * COMPLETION_THRESHOLD_PERCENT => Completion::Completed,
         _ if is_active => Completion::InProgress,
         Some(_) => Completion::Partial,
         None => Completion::Unknown,
+    }
+}
+
+/// What the completion was judged on: CineVault's `watch_history` (the player's position and
+/// flag) when it reported during the play, else the time watched.
+pub fn completion_source(progress: Progress) -> &'static str {
+    if progress.position_seconds.is_some() || progress.history_completed.is_some() {
+        "watch_history"
+    } else {
+        "watch_time"
     }
 }
 
@@ -55,19 +72,39 @@ pub struct WatchActivityEntry {
     pub playback_type: String,
     pub started_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
+    /// Time watched: as reported (ingest API), or the union of CineVault's request times.
     pub duration_seconds: i32,
+    /// The item's runtime (`media_items.duration_seconds`).
     pub runtime_seconds: Option<i32>,
-    /// Watched time as a percentage of the runtime (at most 100); null when unknown.
+    /// How far the play got (the larger of the time watched and the player's position) as a
+    /// percentage of the runtime (at most 100); null when the runtime is unknown.
     pub completion_percent: Option<f64>,
     pub completion_status: Completion,
     pub is_active: bool,
+    /// `ingest` (reported through the ingest API) or `cinevault` (CineVault's own rows).
+    pub source: String,
+    /// How many stream_sessions rows the play covers (CineVault writes one per request).
+    pub request_rows: i32,
+    /// Where `duration_seconds` comes from: `reported`, `requests` or `unknown`.
+    pub duration_source: String,
+    /// The player's position from CineVault's watch_history, when reported during the play.
+    pub position_seconds: Option<i32>,
+    /// What the completion was judged on: `watch_history` or `watch_time`.
+    pub completion_source: &'static str,
 }
 
 impl WatchActivityEntry {
     fn from_row(row: &Row) -> DbResult<Self> {
-        let duration_seconds: i32 = row.try_get("duration_seconds")?;
+        let progress = Progress {
+            watch_seconds: row.try_get("watch_seconds")?,
+            position_seconds: row.try_get("position_seconds")?,
+            history_completed: row.try_get("history_completed")?,
+        };
         let runtime_seconds: Option<i32> = row.try_get("runtime_seconds")?;
         let is_active: bool = row.try_get("is_active")?;
+        let reached = progress
+            .watch_seconds
+            .max(progress.position_seconds.unwrap_or(0));
         Ok(Self {
             session_id: row.try_get("id")?,
             user_id: row.try_get("user_id")?,
@@ -78,13 +115,18 @@ impl WatchActivityEntry {
             playback_type: row.try_get("playback_type")?,
             started_at: row.try_get("started_at")?,
             ended_at: row.try_get("ended_at")?,
-            duration_seconds,
+            duration_seconds: progress.watch_seconds,
             runtime_seconds,
             completion_percent: runtime_seconds.filter(|r| *r > 0).map(|r| {
-                super::round2((f64::from(duration_seconds) * 100.0 / f64::from(r)).min(100.0))
+                super::round2((f64::from(reached) * 100.0 / f64::from(r)).min(100.0))
             }),
-            completion_status: completion(duration_seconds, runtime_seconds, is_active),
+            completion_status: completion(progress, runtime_seconds, is_active),
             is_active,
+            source: row.try_get("source")?,
+            request_rows: row.try_get("request_rows")?,
+            duration_source: row.try_get("duration_source")?,
+            position_seconds: progress.position_seconds,
+            completion_source: completion_source(progress),
         })
     }
 }
@@ -145,10 +187,12 @@ pub async fn page(
     let limit = filter.limit.clamp(1, MAX_LIMIT);
     let fetch = limit + 1;
     let mut sql = String::from(
-        "SELECT s.id, s.user_id, u.username, s.media_item_id, m.title, m.media_type,
-                s.playback_type, s.started_at, s.ended_at, s.duration_seconds, m.runtime_seconds,
-                s.is_active
-         FROM stream_sessions s
+        "SELECT s.id, s.user_id, u.username::text AS username, s.media_item_id,
+                m.title::text AS title, m.media_type::text AS media_type, s.playback_type,
+                s.started_at, s.ended_at, s.watch_seconds, m.duration_seconds AS runtime_seconds,
+                s.is_active, s.source, s.request_rows, s.duration_source, s.position_seconds,
+                s.history_completed
+         FROM plays s
          JOIN users u ON u.id = s.user_id
          JOIN media_items m ON m.id = s.media_item_id
          WHERE true",
@@ -169,7 +213,7 @@ pub async fn page(
     }
     if let Some(kind) = &filter.media_type {
         params.push(kind);
-        sql.push_str(&format!(" AND m.media_type = ${}", params.len()));
+        sql.push_str(&format!(" AND m.media_type::text = ${}", params.len()));
     }
     if let Some(cursor) = &filter.after {
         params.push(&cursor.started_at);
@@ -213,15 +257,44 @@ mod tests {
     #[test]
     fn completion_follows_the_threshold_and_the_session_state() {
         use Completion::*;
-        assert_eq!(completion(5400, Some(6000), false), Completed); // exactly 90 %
-        assert_eq!(completion(5399, Some(6000), false), Partial);
-        assert_eq!(completion(5399, Some(6000), true), InProgress);
-        assert_eq!(completion(6000, Some(6000), true), Completed);
-        assert_eq!(completion(100, None, false), Unknown);
-        assert_eq!(completion(100, Some(0), false), Unknown);
-        assert_eq!(completion(100, None, true), InProgress);
+        let w = |watch_seconds| Progress {
+            watch_seconds,
+            ..Progress::default()
+        };
+        assert_eq!(completion(w(5400), Some(6000), false), Completed); // exactly 90 %
+        assert_eq!(completion(w(5399), Some(6000), false), Partial);
+        assert_eq!(completion(w(5399), Some(6000), true), InProgress);
+        assert_eq!(completion(w(6000), Some(6000), true), Completed);
+        assert_eq!(completion(w(100), None, false), Unknown);
+        assert_eq!(completion(w(100), Some(0), false), Unknown);
+        assert_eq!(completion(w(100), None, true), InProgress);
         // No overflow near the column's limits.
-        assert_eq!(completion(i32::MAX, Some(i32::MAX), false), Completed);
+        assert_eq!(completion(w(i32::MAX), Some(i32::MAX), false), Completed);
+        assert_eq!(completion_source(w(10)), "watch_time");
+    }
+
+    #[test]
+    fn watch_history_position_and_flag_count_towards_completion() {
+        use Completion::*;
+        let resumed = Progress {
+            watch_seconds: 600,
+            position_seconds: Some(5500),
+            history_completed: Some(false),
+        };
+        assert_eq!(completion(resumed, Some(6000), false), Completed);
+        assert_eq!(completion_source(resumed), "watch_history");
+        let flagged = Progress {
+            watch_seconds: 60,
+            position_seconds: Some(100),
+            history_completed: Some(true),
+        };
+        assert_eq!(completion(flagged, None, false), Completed);
+        let early = Progress {
+            watch_seconds: 60,
+            position_seconds: Some(100),
+            history_completed: None,
+        };
+        assert_eq!(completion(early, Some(6000), false), Partial);
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub async fn insert(state: &AppState, s: &Snapshot) -> anyhow::Result<()> {
                  gpu_encoder_percent, gpu_memory_percent, gpu_temp_celsius, disk_total_gb,
                  disk_used_gb, disk_free_gb, active_streams, active_transcodes, recorded_at)
              SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-                 (SELECT count(*) FROM stream_sessions WHERE is_active),
+                 (SELECT count(*) FROM plays WHERE is_active),
                  (SELECT count(*) FROM transcode_history WHERE completed_at IS NULL),
                  $11",
         )
@@ -61,11 +61,20 @@ pub async fn insert(state: &AppState, s: &Snapshot) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Deletes rows older than the retention, a batch at a time; one replica at a time.
+/// Rows of this host older than this are moved to `system_metrics_archive` on CineVault's
+/// database when the retention is longer: CineVault's collector deletes every row older than
+/// 30 days, whoever wrote it.
+const CINEVAULT_PURGE_AGE: chrono::Duration = chrono::Duration::days(29);
+
+/// Deletes rows older than the retention, a batch at a time; one replica at a time. Beside
+/// CineVault with a retention beyond 29 days, this host's older rows are kept in the archive
+/// first (and purged from there at the retention).
 pub async fn purge(state: &AppState) -> anyhow::Result<u64> {
     let retention = chrono::Duration::from_std(state.config.metrics_retention)
         .unwrap_or(chrono::Duration::days(30));
     let cutoff = Utc::now() - retention;
+    let archive_before =
+        (state.is_cinevault() && retention > CINEVAULT_PURGE_AGE).then(|| Utc::now() - CINEVAULT_PURGE_AGE);
     let mut client = state
         .pool
         .get()
@@ -78,7 +87,7 @@ pub async fn purge(state: &AppState) -> anyhow::Result<u64> {
         if !locked {
             break;
         }
-        let n = tx
+        let mut n = tx
             .execute(
                 "DELETE FROM system_metrics WHERE id IN (
                      SELECT id FROM system_metrics WHERE recorded_at < $1 LIMIT $2)",
@@ -86,6 +95,31 @@ pub async fn purge(state: &AppState) -> anyhow::Result<u64> {
             )
             .await
             .context("purging old system_metrics rows")?;
+        if let Some(before) = archive_before {
+            tx.execute(
+                "WITH moved AS (
+                     DELETE FROM system_metrics WHERE id IN (
+                         SELECT id FROM system_metrics
+                         WHERE host = $1 AND recorded_at < $2 LIMIT $3)
+                     RETURNING id, host, cpu_percent, memory_percent, memory_used_mb,
+                         gpu_encoder_percent, gpu_memory_percent, gpu_temp_celsius,
+                         disk_total_gb, disk_used_gb, disk_free_gb, active_streams,
+                         active_transcodes, recorded_at)
+                 INSERT INTO system_metrics_archive SELECT * FROM moved
+                 ON CONFLICT (id) DO NOTHING",
+                &[&state.host, &before, &PURGE_BATCH],
+            )
+            .await
+            .context("keeping this host's older rows from CineVault's 30-day purge")?;
+            n += tx
+                .execute(
+                    "DELETE FROM system_metrics_archive WHERE id IN (
+                         SELECT id FROM system_metrics_archive WHERE recorded_at < $1 LIMIT $2)",
+                    &[&cutoff, &PURGE_BATCH],
+                )
+                .await
+                .context("purging old archived rows")?;
+        }
         tx.commit().await?;
         deleted += n;
         if n < PURGE_BATCH as u64 {

@@ -1,6 +1,6 @@
 //! The PostgreSQL pool and the checks built on it.
 
-pub mod migrate;
+pub mod schema;
 
 use std::time::Duration;
 
@@ -16,8 +16,17 @@ pub fn connect_pool(
     database_url: &str,
     max_size: usize,
     timeout: Duration,
+    db_time_zone: chrono_tz::Tz,
 ) -> anyhow::Result<Pool> {
-    let pg_config = pg_config(database_url, timeout)?;
+    let mut pg_config = pg_config(database_url, timeout)?;
+    // How the sidecar's SQL reads `timestamp without time zone` values (cv_db_zone(),
+    // migration 029); a custom setting, so it changes nothing else of the session.
+    let options = format!(
+        "{} -c cinevault_analytics.db_timezone={}",
+        pg_config.get_options().unwrap_or_default(),
+        db_time_zone.name()
+    );
+    pg_config.options(options.trim());
     let manager = Manager::from_config(
         pg_config,
         NoTls,
@@ -92,20 +101,26 @@ pub async fn connect_one(
     Ok(client)
 }
 
-/// Readiness: the database answers and every embedded migration is applied.
-pub async fn check_ready(pool: &Pool) -> anyhow::Result<()> {
+/// Readiness: the database answers and every schema step this kind of database needs is
+/// applied.
+pub async fn check_ready(pool: &Pool, kind: schema::Kind) -> anyhow::Result<()> {
     let client = pool.get().await.context("getting a database connection")?;
-    let applied: Option<i32> = client
-        .query_one("SELECT max(version) FROM refinery_schema_history", &[])
-        .await
-        .context("reading the migration history")?
-        .get(0);
-    let expected = migrate::latest_version();
-    match applied {
-        Some(v) if i64::from(v) >= i64::from(expected) => Ok(()),
-        other => anyhow::bail!(
-            "migrations not applied: database at {:?}, this build needs {expected}",
-            other
-        ),
+    schema::check_applied(&**client, kind).await
+}
+
+/// Prepares the schema over a connection of its own (the `migrate`, `demo` and `rollup`
+/// commands): an error when the schema cannot be made ready now.
+pub async fn prepare_schema(config: &crate::config::Config) -> anyhow::Result<schema::Prepared> {
+    let mut client = connect_one(config.database_url.expose(), config.db_timeout).await?;
+    match schema::prepare(&mut client, schema_options(config)).await? {
+        schema::Outcome::Ready(prepared) => Ok(prepared),
+        schema::Outcome::NotReady(why) => anyhow::bail!("the database is not ready: {why}"),
+    }
+}
+
+pub fn schema_options(config: &crate::config::Config) -> schema::Options {
+    schema::Options {
+        mode: config.database_mode,
+        db_time_zone: config.db_timezone,
     }
 }

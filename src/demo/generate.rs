@@ -1,7 +1,7 @@
 //! Pure generation of the demo data set from a seeded random generator, so it can be unit
 //! tested and two runs with one seed produce the same catalogue.
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -20,36 +20,44 @@ pub fn demo_id(kind: &str, n: usize) -> Uuid {
 pub struct Library {
     pub id: Uuid,
     pub name: &'static str,
-    pub library_type: &'static str,
-    pub created_at: DateTime<Utc>,
+    /// CineVault's `media_type` enum value (`movies`, `tv_shows`, ...).
+    pub media_type: &'static str,
+    /// `timestamp without time zone`, in UTC.
+    pub created_at: NaiveDateTime,
 }
 
 pub struct MediaItem {
     pub id: Uuid,
     pub library_id: Uuid,
     pub title: String,
+    /// CineVault's `media_type` enum value: an episode is `tv_shows`, a movie `movies`.
     pub media_type: &'static str,
     pub year: i32,
-    pub overview: Option<String>,
+    pub description: Option<String>,
     pub poster_path: Option<String>,
+    /// Genre names, written as `tags` (category 'genre') linked through `media_tags`.
     pub genres: Vec<&'static str>,
-    pub runtime_seconds: i32,
-    pub video_codec: &'static str,
+    pub duration_seconds: i32,
+    pub codec: &'static str,
     pub audio_codec: &'static str,
     pub resolution: &'static str,
     pub hdr_format: Option<&'static str>,
     pub audio_format: Option<&'static str>,
     pub container: &'static str,
     pub file_path: String,
-    pub file_size_bytes: i64,
-    pub created_at: DateTime<Utc>,
+    pub file_size: i64,
+    /// `timestamp without time zone`, in UTC.
+    pub added_at: NaiveDateTime,
 }
 
 pub struct User {
     pub id: Uuid,
     pub username: String,
-    pub is_admin: bool,
-    pub created_at: DateTime<Utc>,
+    /// CineVault's `user_role` enum value.
+    pub role: &'static str,
+    pub is_active: bool,
+    /// `timestamp without time zone`, in UTC.
+    pub created_at: NaiveDateTime,
     /// Relative activity: a few heavy watchers, many light ones.
     weight: f64,
 }
@@ -288,9 +296,38 @@ fn library(n: usize, name: &'static str, kind: &'static str, at: DateTime<Utc>) 
     Library {
         id: demo_id("library", n),
         name,
-        library_type: kind,
-        created_at: at,
+        media_type: library_media_type(kind),
+        created_at: at.naive_utc(),
     }
+}
+
+/// The demo's library kinds as CineVault's `media_type` values.
+fn library_media_type(kind: &str) -> &'static str {
+    match kind {
+        "movies" => "movies",
+        "shows" => "tv_shows",
+        "music" => "music",
+        _ => "other_videos",
+    }
+}
+
+/// The demo's item kinds as CineVault's `media_type` values (an episode is `tv_shows`).
+fn item_media_type(kind: &str) -> &'static str {
+    match kind {
+        "movie" => "movies",
+        "episode" => "tv_shows",
+        "track" => "music",
+        _ => "other_videos",
+    }
+}
+
+/// CineVault's tag slug: the name in lower case, spaces as dashes (its handlers_metadata.go).
+pub fn genre_slug(name: &str) -> String {
+    name.trim()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join("-")
+        .to_lowercase()
 }
 
 fn media_items(rng: &mut StdRng, libraries: &[Library], now: DateTime<Utc>) -> Vec<MediaItem> {
@@ -299,10 +336,10 @@ fn media_items(rng: &mut StdRng, libraries: &[Library], now: DateTime<Utc>) -> V
     let mut items = Vec::with_capacity(2000);
     for (lib_index, count) in plan {
         let lib = &libraries[lib_index];
-        let is_show = lib.library_type == "shows";
+        let is_show = lib.media_type == "tv_shows";
         for i in 0..count {
             let n = items.len();
-            let (title, media_type, runtime_min) = if is_show {
+            let (title, kind, runtime_min) = if is_show {
                 let show = i / 24;
                 let season = (i % 24) / 8 + 1;
                 let episode = i % 8 + 1;
@@ -331,7 +368,7 @@ fn media_items(rng: &mut StdRng, libraries: &[Library], now: DateTime<Utc>) -> V
                     &[("1080p", 62), ("720p", 22), ("2160p", 8), ("480p", 8)],
                 )
             };
-            let video_codec = if resolution == "2160p" {
+            let codec = if resolution == "2160p" {
                 weighted(rng, &[("hevc", 85), ("av1", 15)])
             } else {
                 weighted(rng, &[("h264", 62), ("hevc", 30), ("av1", 4), ("mpeg4", 4)])
@@ -346,7 +383,7 @@ fn media_items(rng: &mut StdRng, libraries: &[Library], now: DateTime<Utc>) -> V
                         ("HLG", 5),
                     ],
                 ))
-            } else if video_codec == "hevc" && rng.gen_bool(0.1) {
+            } else if codec == "hevc" && rng.gen_bool(0.1) {
                 Some("HDR10")
             } else {
                 None
@@ -373,14 +410,14 @@ fn media_items(rng: &mut StdRng, libraries: &[Library], now: DateTime<Utc>) -> V
                     _ => Some("Dolby Digital 5.1"),
                 }
             };
-            let container = if video_codec == "mpeg4" {
+            let container = if codec == "mpeg4" {
                 "avi"
             } else {
                 weighted(rng, &[("mkv", 75), ("mp4", 25)])
             };
-            let runtime_seconds = runtime_min * 60;
-            let file_size_bytes =
-                bytes_per_second(resolution) * i64::from(runtime_seconds) * rng.gen_range(80..125)
+            let duration_seconds = runtime_min * 60;
+            let file_size =
+                bytes_per_second(resolution) * i64::from(duration_seconds) * rng.gen_range(80..125)
                     / 100;
             let genre_count = rng.gen_range(1..4);
             let mut genres: Vec<&'static str> =
@@ -394,15 +431,15 @@ fn media_items(rng: &mut StdRng, libraries: &[Library], now: DateTime<Utc>) -> V
             } else {
                 rng.gen_range(90..850)
             };
-            let created_at =
+            let added_at =
                 now - Duration::days(age_days) - Duration::minutes(rng.gen_range(0..1440));
             let slug = title.to_lowercase().replace(' ', ".");
             items.push(MediaItem {
                 id: demo_id("media", n),
                 library_id: lib.id,
-                media_type,
+                media_type: item_media_type(kind),
                 year: rng.gen_range(1972..2027),
-                overview: (!rng.gen_bool(0.06)).then(|| {
+                description: (!rng.gen_bool(0.06)).then(|| {
                     format!(
                         "{title}: a story of {} and {}.",
                         pick(rng, NOUNS).to_lowercase(),
@@ -417,15 +454,15 @@ fn media_items(rng: &mut StdRng, libraries: &[Library], now: DateTime<Utc>) -> V
                 ),
                 title,
                 genres,
-                runtime_seconds,
-                video_codec,
+                duration_seconds,
+                codec,
                 audio_codec,
                 resolution,
                 hdr_format,
                 audio_format,
                 container,
-                file_size_bytes,
-                created_at,
+                file_size,
+                added_at: added_at.naive_utc(),
             });
         }
     }
@@ -439,8 +476,9 @@ fn users(rng: &mut StdRng, now: DateTime<Utc>) -> Vec<User> {
         .map(|(i, name)| User {
             id: demo_id("user", i),
             username: (*name).to_owned(),
-            is_admin: i == 0,
-            created_at: now - Duration::days(rng.gen_range(100..700)),
+            role: if i == 0 { "admin" } else { "user" },
+            is_active: true,
+            created_at: (now - Duration::days(rng.gen_range(100..700))).naive_utc(),
             // Zipf-like: the first few users watch far more than the rest.
             weight: 1.0 / (1.0 + i as f64 * 0.35),
         })
@@ -520,7 +558,7 @@ fn activity(
             } else {
                 rng.gen_range(0.03..0.9)
             };
-            let duration_seconds = (f64::from(item.runtime_seconds) * watched) as i32;
+            let duration_seconds = (f64::from(item.duration_seconds) * watched) as i32;
             let ended_at =
                 started_at + Duration::seconds(i64::from(duration_seconds) + rng.gen_range(5..240));
             let (is_active, ended_at) = if ended_at > now {
@@ -608,7 +646,7 @@ fn make_session(
         ("h264", res, Some(quality), bytes_per_second(res))
     } else {
         (
-            item.video_codec,
+            item.codec,
             item.resolution,
             Some("original"),
             bytes_per_second(item.resolution),
@@ -657,7 +695,7 @@ fn make_transcode(rng: &mut StdRng, n: usize, session: &Session, item: &MediaIte
         id: demo_id("transcode", n),
         media_item_id: item.id,
         user_id: session.user_id,
-        input_codec: item.video_codec,
+        input_codec: item.codec,
         output_codec: session.codec,
         input_resolution: item.resolution,
         output_resolution: session.resolution,
@@ -757,7 +795,7 @@ mod tests {
             .media_items
             .iter()
             .any(|m| m.audio_format == Some("Dolby Atmos")));
-        assert!(d.media_items.iter().any(|m| m.overview.is_none()));
+        assert!(d.media_items.iter().any(|m| m.description.is_none()));
         assert!(d.media_items.iter().any(|m| m.poster_path.is_none()));
         assert!(!d.stream_errors.is_empty());
         // Every session ends after it starts, and only active ones have no end.
@@ -769,6 +807,29 @@ mod tests {
             .sessions
             .iter()
             .all(|s| s.is_active == s.ended_at.is_none()));
+    }
+
+    #[test]
+    fn kinds_are_cinevault_enum_values() {
+        let d = data();
+        let kinds = [
+            "movies",
+            "tv_shows",
+            "adult_movies",
+            "music",
+            "music_videos",
+            "home_videos",
+            "other_videos",
+            "images",
+            "audiobooks",
+        ];
+        assert!(d.libraries.iter().all(|l| kinds.contains(&l.media_type)));
+        assert!(d.media_items.iter().all(|m| kinds.contains(&m.media_type)));
+        assert!(d.media_items.iter().any(|m| m.media_type == "tv_shows"));
+        assert!(d.media_items.iter().any(|m| m.media_type == "movies"));
+        assert_eq!(d.users.iter().filter(|u| u.role == "admin").count(), 1);
+        assert_eq!(genre_slug("Science Fiction"), "science-fiction");
+        assert_eq!(genre_slug(" War "), "war");
     }
 
     #[test]

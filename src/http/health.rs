@@ -14,7 +14,7 @@ use crate::ingest::events::PlaybackType;
 use crate::metrics::{
     encode_text_004, PlaybackLabel, StateLabel, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE,
 };
-use crate::state::AppState;
+use crate::state::{AppState, SchemaState};
 
 /// The process is alive and serving; says nothing about the database.
 #[utoipa::path(
@@ -38,16 +38,24 @@ pub async fn healthz() -> Json<serde_json::Value> {
     summary = "Readiness: the database answers and migrations are applied",
     responses(
         (status = 200, description = "Ready", body = Object, example = json!({"status": "ready"})),
-        (status = 503, description = "Not ready", body = Object, example = json!({"status": "not_ready", "error": {"code": "not_ready", "message": "the database is unavailable or not migrated"}})),
+        (status = 503, description = "Not ready", body = Object, example = json!({"status": "not_ready", "error": {"code": "not_ready", "message": "waiting for CineVault's schema: table media_items is missing (CineVault's migration 001, 018, 024 creates it)"}})),
     ),
 )]
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let limit = state.config.db_timeout + Duration::from_secs(1);
-    let outcome = match tokio::time::timeout(limit, crate::db::check_ready(&state.pool)).await {
-        Ok(Ok(())) if state.is_migrated() => Ok(()),
-        Ok(Ok(())) => Err("migrations are being applied".to_owned()),
-        Ok(Err(err)) => Err(format!("{err:#}")),
-        Err(_) => Err("the database did not answer in time".to_owned()),
+    let outcome = match state.schema_state() {
+        SchemaState::Ready { kind, .. } => {
+            match tokio::time::timeout(limit, crate::db::check_ready(&state.pool, kind)).await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(err)) => Err(format!("the database is unavailable: {err:#}")),
+                Err(_) => Err("the database did not answer in time".to_owned()),
+            }
+        }
+        SchemaState::NotReady(why) => Err(why.reason().to_owned()),
+        SchemaState::Preparing(None) => Err("the schema is being prepared".to_owned()),
+        SchemaState::Preparing(Some(err)) => {
+            Err(format!("the database is unavailable: {err}"))
+        }
     };
     match outcome {
         Ok(()) => {
@@ -56,12 +64,12 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         }
         Err(reason) => {
             state.metrics.ready.set(0);
-            tracing::warn!(reason = %reason, "not ready");
+            tracing::debug!(reason = %reason, "not ready");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(json!({
                     "status": "not_ready",
-                    "error": { "code": "not_ready", "message": "the database is unavailable or not migrated" }
+                    "error": { "code": "not_ready", "message": reason }
                 })),
             )
                 .into_response()
@@ -126,7 +134,7 @@ async fn refresh_at_scrape(state: &AppState) {
         let client = state.pool.get().await?;
         let rows = client
             .query(
-                "SELECT playback_type, count(*) FROM stream_sessions WHERE is_active GROUP BY 1",
+                "SELECT playback_type::text, count(*) FROM plays WHERE is_active GROUP BY 1",
                 &[],
             )
             .await?;

@@ -64,6 +64,17 @@ async fn commit(
     prefix: impl Fn(usize) -> String,
 ) -> AppResult<usize> {
     let n = events.len();
+    // On CineVault's database its users, libraries and media items are CineVault's own: the
+    // catalogue events are for a media server whose catalogue lives elsewhere.
+    if state.is_cinevault() {
+        if let Some(i) = events.iter().position(Event::is_catalogue) {
+            return Err(AppError::conflict(
+                "catalogue events are refused on CineVault's database: its users, libraries \
+                 and media items are CineVault's own (send sessions, transcodes and errors only)",
+            )
+            .with_field(format!("{}type", prefix(i))));
+        }
+    }
     match state.ingest.submit(events).await {
         Ok(_) => Ok(n),
         Err(Rejection::Event(i, refusal)) => Err(refusal.into_app_error(&prefix(i))),

@@ -97,11 +97,24 @@ fn missing_reference(
     }
 }
 
-const SESSION_START: &str =
-    "INSERT INTO stream_sessions (id, user_id, media_item_id, playback_type, quality,
-                         codec, resolution, container, client_info, started_at, last_reported_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
-                     ON CONFLICT (id) DO NOTHING";
+/// A start the ingest API reports: one row, one play. The user's summary gets its delta in the
+/// same statement (migration 030). The last column says, when nothing was inserted, who
+/// wrote the row already there (a retry of ours, or one of CineVault's own rows).
+const SESSION_START: &str = "WITH ins AS (
+        INSERT INTO stream_sessions (id, user_id, media_item_id, playback_type, quality, codec,
+            resolution, container, client_info, started_at, last_reported_at, source)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 'ingest')
+        ON CONFLICT (id) DO NOTHING
+        RETURNING user_id, media_item_id, started_at
+    ), activity AS (
+        INSERT INTO user_activity_deltas (user_id, plays, watch_seconds, last_active, recompute)
+        SELECT user_id, 1, 0, started_at, false FROM ins
+    ), genres AS (
+        INSERT INTO user_genre_deltas (user_id, genre, plays)
+        SELECT ins.user_id, g.genre, 1
+        FROM ins CROSS JOIN LATERAL cv_item_genres(ins.media_item_id) AS g(genre)
+    )
+    SELECT (SELECT count(*) FROM ins), (SELECT source::text FROM stream_sessions WHERE id = $1)";
 
 const STREAM_ERROR: &str =
     "INSERT INTO stream_errors (id, session_id, user_id, media_item_id, message, occurred_at)
@@ -130,84 +143,144 @@ const TRANSCODE_COMPLETE: &str = "WITH done AS (
                      SELECT (SELECT hw_accel FROM done), EXISTS (SELECT 1 FROM done),
                             EXISTS (SELECT 1 FROM transcode_history WHERE id = $1)";
 
-const USER_UPSERT: &str = "INSERT INTO users (id, username, is_admin, created_at)
-                 VALUES ($1, $2, $3, COALESCE($4::timestamptz, now()))
-                 ON CONFLICT (id) DO UPDATE SET username = EXCLUDED.username,
-                     is_admin = EXCLUDED.is_admin,
-                     created_at = COALESCE($4, users.created_at)";
+// The catalogue (standalone databases only: src/http/ingest.rs refuses it on CineVault's).
+// Timestamps go into CineVault's `timestamp without time zone` columns as wall-clock time
+// in the database's zone (cv_db_zone()).
 
-const LIBRARY_UPSERT: &str = "INSERT INTO libraries (id, name, library_type, created_at)
-                 VALUES ($1, $2, $3, COALESCE($4::timestamptz, now()))
+const USER_UPSERT: &str = "INSERT INTO users (id, username, role, created_at)
+                 VALUES ($1, $2, $3::text::user_role,
+                         COALESCE($4::timestamptz, now()) AT TIME ZONE cv_db_zone())
+                 ON CONFLICT (id) DO UPDATE SET username = EXCLUDED.username,
+                     role = EXCLUDED.role,
+                     created_at = COALESCE($4 AT TIME ZONE cv_db_zone(), users.created_at)";
+
+const LIBRARY_UPSERT: &str = "INSERT INTO libraries (id, name, media_type, created_at)
+                 VALUES ($1, $2, $3::text::media_type,
+                         COALESCE($4::timestamptz, now()) AT TIME ZONE cv_db_zone())
                  ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name,
-                     library_type = EXCLUDED.library_type,
-                     created_at = COALESCE($4, libraries.created_at)";
+                     media_type = EXCLUDED.media_type,
+                     created_at = COALESCE($4 AT TIME ZONE cv_db_zone(), libraries.created_at)";
 
 const MEDIA_ITEM_UPSERT: &str =
-    "INSERT INTO media_items (id, library_id, title, media_type, year, overview, poster_path,
-                     genres, runtime_seconds, video_codec, audio_codec, resolution, hdr_format,
-                     audio_format, container, file_path, file_size_bytes, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                     COALESCE($17::bigint, 0), COALESCE($18::timestamptz, now()))
+    "INSERT INTO media_items (id, library_id, title, media_type, year, description, poster_path,
+                     duration_seconds, codec, audio_codec, resolution, hdr_format,
+                     audio_format, container, file_path, file_size, added_at)
+                 VALUES ($1, $2, $3, $4::text::media_type, $5, $6, $7, $8, $9, $10, $11, $12,
+                     $13, $14, $15, COALESCE($16::bigint, 0),
+                     COALESCE($17::timestamptz, now()) AT TIME ZONE cv_db_zone())
                  ON CONFLICT (id) DO UPDATE SET library_id = EXCLUDED.library_id,
                      title = EXCLUDED.title, media_type = EXCLUDED.media_type, year = EXCLUDED.year,
-                     overview = EXCLUDED.overview, poster_path = EXCLUDED.poster_path,
-                     genres = EXCLUDED.genres, runtime_seconds = EXCLUDED.runtime_seconds,
-                     video_codec = EXCLUDED.video_codec, audio_codec = EXCLUDED.audio_codec,
+                     description = EXCLUDED.description, poster_path = EXCLUDED.poster_path,
+                     duration_seconds = EXCLUDED.duration_seconds,
+                     codec = EXCLUDED.codec, audio_codec = EXCLUDED.audio_codec,
                      resolution = EXCLUDED.resolution, hdr_format = EXCLUDED.hdr_format,
                      audio_format = EXCLUDED.audio_format, container = EXCLUDED.container,
-                     file_path = EXCLUDED.file_path, file_size_bytes = EXCLUDED.file_size_bytes,
-                     created_at = COALESCE($18, media_items.created_at)";
+                     file_path = EXCLUDED.file_path, file_size = EXCLUDED.file_size,
+                     added_at = COALESCE($17 AT TIME ZONE cv_db_zone(), media_items.added_at)";
 
-/// Run before `MEDIA_ITEM_UPSERT`: when an item's genres change, its plays move from the old
-/// genres to the new ones in the per-user genre summary (migration 030), so favourite genres
-/// follow the catalogue at once.
-const MEDIA_ITEM_GENRES_MOVE: &str = "INSERT INTO user_genre_deltas (user_id, genre, plays)
-     SELECT p.user_id, c.genre, sum(p.n * c.sign)
-     FROM (SELECT g.genre, -1 AS sign
-           FROM media_items m CROSS JOIN LATERAL cv_item_genres(m.genres) AS g(genre)
-           WHERE m.id = $1 AND m.genres IS DISTINCT FROM $2::text[]
-           UNION ALL
-           SELECT g.genre, 1
-           FROM media_items m CROSS JOIN LATERAL cv_item_genres($2::text[]) AS g(genre)
-           WHERE m.id = $1 AND m.genres IS DISTINCT FROM $2::text[]) c
-     CROSS JOIN (SELECT user_id, count(*) AS n FROM stream_sessions
-                 WHERE media_item_id = $1 GROUP BY user_id) p
-     GROUP BY p.user_id, c.genre
-     HAVING sum(p.n * c.sign) <> 0";
+/// The item's genres as CineVault keeps them: one `tags` row per genre (found by its slug).
+const GENRE_TAGS_UPSERT: &str = "INSERT INTO tags (name, slug, category)
+     SELECT DISTINCT ON (cv_tag_slug(n)) btrim(n), cv_tag_slug(n), 'genre'
+     FROM unnest($1::text[]) AS n WHERE btrim(n) <> ''
+     ORDER BY cv_tag_slug(n), btrim(n)
+     ON CONFLICT (slug) DO NOTHING";
 
-const SESSION_UPDATE: &str = "UPDATE stream_sessions s SET
-                 bytes_served = GREATEST(s.bytes_served, COALESCE($2, s.bytes_served)),
-                 duration_seconds = GREATEST(s.duration_seconds, COALESCE($3, s.duration_seconds)),
-                 last_reported_at = GREATEST(s.last_reported_at, $4),
-                 is_active = s.is_active AND $5::timestamptz IS NULL,
-                 ended_at = CASE WHEN $5::timestamptz IS NULL THEN s.ended_at
-                                 ELSE COALESCE(s.ended_at, GREATEST($5, s.started_at)) END
-             FROM (SELECT id, bytes_served, duration_seconds FROM stream_sessions
-                   WHERE id = $1 FOR UPDATE) old
-             WHERE s.id = old.id
-             RETURNING s.bytes_served - old.bytes_served, s.duration_seconds - old.duration_seconds";
+/// When an item's genres change, its plays move from the old genres to the new ones in the
+/// per-user genre summary (migration 030), so favourite genres follow the catalogue at once.
+/// Run after GENRE_TAGS_UPSERT and before MEDIA_TAGS_REPLACE: it compares the item's linked
+/// genres with the ones it is about to have.
+const MEDIA_ITEM_GENRES_MOVE: &str = "WITH new_genres AS (
+         SELECT DISTINCT btrim(t.name::text) AS genre FROM tags t
+         WHERE t.slug = ANY (SELECT cv_tag_slug(n) FROM unnest($2::text[]) AS n)
+           AND t.category = 'genre' AND btrim(t.name::text) <> ''
+     ), old_genres AS (
+         SELECT genre FROM cv_item_genres($1) AS g(genre)
+     ), change AS (
+         (SELECT genre, 1 AS sign FROM new_genres EXCEPT SELECT genre, 1 FROM old_genres)
+         UNION ALL
+         (SELECT genre, -1 FROM old_genres EXCEPT SELECT genre, -1 FROM new_genres)
+     )
+     INSERT INTO user_genre_deltas (user_id, genre, plays)
+     SELECT p.user_id, c.genre, c.sign * p.n
+     FROM change c
+     CROSS JOIN (SELECT user_id, count(*) AS n FROM plays WHERE media_item_id = $1
+                 GROUP BY user_id) p";
 
-const SESSION_STARTS_BULK: &str =
-    "INSERT INTO stream_sessions (id, user_id, media_item_id, playback_type, quality, codec,
-                 resolution, container, client_info, started_at, last_reported_at)
-             SELECT id, u, m, p, q, c, r, ct, ci, s, s
-             FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[],
-                         $7::text[], $8::text[], $9::text[], $10::timestamptz[])
-                  AS t(id, u, m, p, q, c, r, ct, ci, s)
-             ON CONFLICT (id) DO NOTHING
-             RETURNING id";
+/// Links the item to exactly its genres (other kinds of tags are left alone).
+const MEDIA_TAGS_REPLACE: &str = "WITH wanted AS (
+         SELECT t.id FROM tags t
+         WHERE t.slug = ANY (SELECT cv_tag_slug(n) FROM unnest($2::text[]) AS n)
+           AND t.category = 'genre'
+     ), dropped AS (
+         DELETE FROM media_tags mt USING tags t
+         WHERE mt.media_item_id = $1 AND t.id = mt.tag_id AND t.category = 'genre'
+           AND mt.tag_id NOT IN (SELECT id FROM wanted)
+     )
+     INSERT INTO media_tags (media_item_id, tag_id)
+     SELECT $1, id FROM wanted
+     ON CONFLICT (media_item_id, tag_id) DO NOTHING";
+
+/// Progress or stop of one of the ingest API's sessions (CineVault's own rows are not
+/// reported through it), with the user's summary delta in the same statement.
+const SESSION_UPDATE: &str = "WITH old AS (
+         SELECT id, bytes_served, duration_seconds,
+                cv_session_last_active(is_active, started_at, ended_at, last_reported_at) AS seen
+         FROM stream_sessions WHERE id = $1 AND source <> 'cinevault' FOR UPDATE
+     ), upd AS (
+         UPDATE stream_sessions s SET
+             bytes_served = GREATEST(s.bytes_served, COALESCE($2, s.bytes_served)),
+             duration_seconds = GREATEST(s.duration_seconds, COALESCE($3, s.duration_seconds)),
+             last_reported_at = GREATEST(s.last_reported_at, $4),
+             is_active = s.is_active AND $5::timestamptz IS NULL,
+             ended_at = CASE WHEN $5::timestamptz IS NULL THEN s.ended_at
+                             ELSE COALESCE(s.ended_at, GREATEST($5, s.started_at)) END
+         FROM old
+         WHERE s.id = old.id
+         RETURNING s.user_id, s.bytes_served - old.bytes_served AS bytes,
+                   s.duration_seconds - old.duration_seconds AS secs,
+                   cv_session_last_active(s.is_active, s.started_at, s.ended_at,
+                                          s.last_reported_at) AS seen,
+                   old.seen AS seen_before
+     ), activity AS (
+         INSERT INTO user_activity_deltas (user_id, plays, watch_seconds, last_active, recompute)
+         SELECT user_id, 0, secs, seen, seen < seen_before FROM upd
+         WHERE secs <> 0 OR seen IS DISTINCT FROM seen_before
+     )
+     SELECT bytes, secs FROM upd";
+
+const SESSION_STARTS_BULK: &str = "WITH ins AS (
+         INSERT INTO stream_sessions (id, user_id, media_item_id, playback_type, quality, codec,
+             resolution, container, client_info, started_at, last_reported_at, source)
+         SELECT id, u, m, p, q, c, r, ct, ci, s, s, 'ingest'
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[],
+                     $7::text[], $8::text[], $9::text[], $10::timestamptz[])
+              AS t(id, u, m, p, q, c, r, ct, ci, s)
+         ON CONFLICT (id) DO NOTHING
+         RETURNING id, user_id, media_item_id, started_at
+     ), activity AS (
+         INSERT INTO user_activity_deltas (user_id, plays, watch_seconds, last_active, recompute)
+         SELECT user_id, count(*), 0, max(started_at), false FROM ins GROUP BY user_id
+     ), genres AS (
+         INSERT INTO user_genre_deltas (user_id, genre, plays)
+         SELECT ins.user_id, g.genre, count(*)
+         FROM ins CROSS JOIN LATERAL cv_item_genres(ins.media_item_id) AS g(genre)
+         GROUP BY ins.user_id, g.genre
+     )
+     SELECT id FROM ins";
 
 /// Every statement an event may run. Preparing them all before a group's events are sent
 /// keeps pipelined events in order: no event waits on a prepare while a later one goes.
-const ALL_SQL: [&str; 10] = [
+const ALL_SQL: [&str; 12] = [
     SESSION_START,
     STREAM_ERROR,
     TRANSCODE_START,
     TRANSCODE_COMPLETE,
     USER_UPSERT,
     LIBRARY_UPSERT,
-    MEDIA_ITEM_GENRES_MOVE,
     MEDIA_ITEM_UPSERT,
+    GENRE_TAGS_UPSERT,
+    MEDIA_ITEM_GENRES_MOVE,
+    MEDIA_TAGS_REPLACE,
     SESSION_UPDATE,
     SESSION_STARTS_BULK,
 ];
@@ -244,7 +317,7 @@ pub async fn apply(tx: &Transaction<'_>, event: &Event) -> Result<Effect, Refusa
     match event {
         Event::SessionStart(s) => {
             let started = s.started_at.map(|t| t.0).unwrap_or(now);
-            let inserted = exec(
+            let row = query_opt(
                 tx,
                 SESSION_START,
                 &[
@@ -270,6 +343,19 @@ pub async fn apply(tx: &Transaction<'_>, event: &Event) -> Result<Effect, Refusa
                     ],
                 )
             })?;
+            let (inserted, existing): (i64, Option<String>) = match &row {
+                Some(r) => (r.get(0), r.get(1)),
+                None => (0, None),
+            };
+            if inserted == 0 && existing.as_deref() == Some("cinevault") {
+                return Err(Refusal::Conflict {
+                    message: format!(
+                        "session '{}' is a row CineVault's own stream handler wrote; report \
+                         the ingest API's sessions under ids of their own",
+                        s.id.0
+                    ),
+                });
+            }
             Ok(Effect {
                 session_started: (inserted == 1).then_some(s.playback_type),
                 ..Effect::default()
@@ -405,7 +491,7 @@ pub async fn apply(tx: &Transaction<'_>, event: &Event) -> Result<Effect, Refusa
                 &[
                     &u.id.0,
                     &u.username.0,
-                    &u.is_admin,
+                    &u.role().as_str(),
                     &u.created_at.map(|t| t.0),
                 ],
             )
@@ -420,7 +506,7 @@ pub async fn apply(tx: &Transaction<'_>, event: &Event) -> Result<Effect, Refusa
                 &[
                     &l.id.0,
                     &l.name.0,
-                    &l.library_type.as_str(),
+                    &l.media_type.as_str(),
                     &l.created_at.map(|t| t.0),
                 ],
             )
@@ -429,8 +515,6 @@ pub async fn apply(tx: &Transaction<'_>, event: &Event) -> Result<Effect, Refusa
             Ok(Effect::default())
         }
         Event::MediaItem(m) => {
-            let genres: Vec<&str> = m.genres.iter().map(|g| g.0.as_str()).collect();
-            exec(tx, MEDIA_ITEM_GENRES_MOVE, &[&m.id.0, &genres]).await?;
             exec(
                 tx,
                 MEDIA_ITEM_UPSERT,
@@ -438,27 +522,30 @@ pub async fn apply(tx: &Transaction<'_>, event: &Event) -> Result<Effect, Refusa
                     &m.id.0,
                     &m.library_id.map(|i| i.0),
                     &m.title.0,
-                    &m.media_type.0,
+                    &m.media_type.as_str(),
                     &m.year.map(|y| y.get()),
-                    &opt_str(&m.overview),
+                    &opt_str(&m.description),
                     &opt_str(&m.poster_path),
-                    &genres,
-                    &m.runtime_seconds.map(|r| r.get()),
-                    &opt_str(&m.video_codec),
+                    &m.duration_seconds.map(|r| r.get()),
+                    &opt_str(&m.codec),
                     &opt_str(&m.audio_codec),
                     &opt_str(&m.resolution),
                     &opt_str(&m.hdr_format),
                     &opt_str(&m.audio_format),
                     &opt_str(&m.container),
                     &opt_str(&m.file_path),
-                    &m.file_size_bytes.map(|b| b.0),
-                    &m.created_at.map(|t| t.0),
+                    &m.file_size.map(|b| b.0),
+                    &m.added_at.map(|t| t.0),
                 ],
             )
             .await
             .map_err(|e| {
                 missing_reference(e, &[("library_id", "library", m.library_id.map(|i| i.0))])
             })?;
+            let genres: Vec<&str> = m.genres.iter().map(|g| g.0.as_str()).collect();
+            exec(tx, GENRE_TAGS_UPSERT, &[&genres]).await?;
+            exec(tx, MEDIA_ITEM_GENRES_MOVE, &[&m.id.0, &genres]).await?;
+            exec(tx, MEDIA_TAGS_REPLACE, &[&m.id.0, &genres]).await?;
             Ok(Effect::default())
         }
     }

@@ -207,14 +207,45 @@ pub struct TranscodeComplete {
     pub completed_at: Option<Time>,
 }
 
+/// CineVault's `user_role`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    User,
+    Guest,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::User => "user",
+            Self::Guest => "guest",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserUpsert {
     pub id: Id,
     pub username: Name<255>,
-    #[serde(default)]
-    pub is_admin: bool,
+    /// Default `user`.
+    pub role: Option<Role>,
+    /// The first release's flag: true means `role: admin` (`role` wins when both are given).
+    pub is_admin: Option<bool>,
     pub created_at: Option<Time>,
+}
+
+impl UserUpsert {
+    pub fn role(&self) -> Role {
+        match (self.role, self.is_admin) {
+            (Some(r), _) => r,
+            (None, Some(true)) => Role::Admin,
+            (None, _) => Role::User,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -222,52 +253,101 @@ pub struct UserUpsert {
 pub struct LibraryUpsert {
     pub id: Id,
     pub name: Name<255>,
-    pub library_type: LibraryType,
+    /// What the library holds (CineVault's `media_type`; `library_type` is the first
+    /// release's name for it, whose `shows` and `other` mean `tv_shows` and `other_videos`).
+    #[serde(alias = "library_type")]
+    pub media_type: MediaType,
     pub created_at: Option<Time>,
 }
 
+/// CineVault's `media_type` enum, which both libraries and items use (an episode is
+/// `tv_shows`). The first release's and other servers' names are accepted for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum LibraryType {
+pub enum MediaType {
+    #[serde(alias = "movie")]
     Movies,
-    Shows,
+    #[serde(alias = "shows", alias = "show", alias = "episode", alias = "series")]
+    TvShows,
+    AdultMovies,
+    #[serde(alias = "track", alias = "song", alias = "album")]
     Music,
-    Other,
+    #[serde(alias = "music_video")]
+    MusicVideos,
+    #[serde(alias = "home_video")]
+    HomeVideos,
+    #[serde(alias = "other", alias = "other_video", alias = "video")]
+    OtherVideos,
+    #[serde(alias = "image", alias = "photo")]
+    Images,
+    #[serde(alias = "audiobook")]
+    Audiobooks,
 }
 
-impl LibraryType {
+impl MediaType {
+    pub const ALL: [MediaType; 9] = [
+        Self::Movies,
+        Self::TvShows,
+        Self::AdultMovies,
+        Self::Music,
+        Self::MusicVideos,
+        Self::HomeVideos,
+        Self::OtherVideos,
+        Self::Images,
+        Self::Audiobooks,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Movies => "movies",
-            Self::Shows => "shows",
+            Self::TvShows => "tv_shows",
+            Self::AdultMovies => "adult_movies",
             Self::Music => "music",
-            Self::Other => "other",
+            Self::MusicVideos => "music_videos",
+            Self::HomeVideos => "home_videos",
+            Self::OtherVideos => "other_videos",
+            Self::Images => "images",
+            Self::Audiobooks => "audiobooks",
         }
+    }
+
+    /// The value by its CineVault name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
     }
 }
 
+/// A media item, in CineVault's column names (the first release's names are accepted too).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MediaItemUpsert {
     pub id: Id,
     pub library_id: Option<Id>,
     pub title: Name<500>,
-    pub media_type: Name<20>,
+    pub media_type: MediaType,
     pub year: Option<Int>,
-    pub overview: Option<Text<0>>,
+    #[serde(alias = "overview")]
+    pub description: Option<Text<0>>,
     pub poster_path: Option<Text<0>>,
+    /// Genre names; stored as CineVault stores them (`tags` of category `genre`).
     #[serde(default)]
     pub genres: Vec<Name<100>>,
-    pub runtime_seconds: Option<Int>,
-    pub video_codec: Option<Text<50>>,
+    /// The runtime.
+    #[serde(alias = "runtime_seconds")]
+    pub duration_seconds: Option<Int>,
+    /// The video codec.
+    #[serde(alias = "video_codec")]
+    pub codec: Option<Text<50>>,
     pub audio_codec: Option<Text<50>>,
     pub resolution: Option<Text<20>>,
-    pub hdr_format: Option<Text<50>>,
+    pub hdr_format: Option<Text<100>>,
     pub audio_format: Option<Text<100>>,
     pub container: Option<Text<20>>,
     pub file_path: Option<Text<0>>,
-    pub file_size_bytes: Option<BigInt>,
-    pub created_at: Option<Time>,
+    #[serde(alias = "file_size_bytes")]
+    pub file_size: Option<BigInt>,
+    #[serde(alias = "created_at")]
+    pub added_at: Option<Time>,
 }
 
 /// One event of any kind, as the batch endpoint carries it: `{"type": "session_start", ...}`.
@@ -295,6 +375,13 @@ pub enum Event {
     User(UserUpsert),
     Library(LibraryUpsert),
     MediaItem(MediaItemUpsert),
+}
+
+impl Event {
+    /// A user, library or media item upsert.
+    pub fn is_catalogue(&self) -> bool {
+        matches!(self, Event::User(_) | Event::Library(_) | Event::MediaItem(_))
+    }
 }
 
 // OpenAPI schemas of the checked newtypes: what the wire carries, with the limits the

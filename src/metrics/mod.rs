@@ -73,6 +73,12 @@ pub struct GpuLabels {
     pub name: String,
 }
 
+/// One of CineVault's always-on workers (collector, rollup, alert_evaluator).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WorkerLabel {
+    pub worker: &'static str,
+}
+
 // Alerting (issue 6): label sets of the alerting metrics.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct EvaluationLabel {
@@ -122,6 +128,12 @@ pub struct Metrics {
     // Reaper.
     pub sessions_reaped: Counter,
     pub transcodes_reaped: Counter,
+    // Beside CineVault (src/plays, src/workers/coexistence.rs).
+    pub cinevault_rows_closed: Counter,
+    pub plays_pass_failures: Counter,
+    pub cinevault_worker_detected: Family<WorkerLabel, Gauge>,
+    pub cinevault_worker_last_seen: Family<WorkerLabel, FloatGauge>,
+    pub daily_stats_restored: Counter,
     // Rollup.
     pub rollup_runs: Counter,
     pub rollup_failures: Counter,
@@ -209,6 +221,28 @@ impl Metrics {
             active_transcodes: reg!("active_transcodes", "Transcodes started and not completed (read at scrape time)", Gauge::default()),
             sessions_reaped: reg!("sessions_reaped", "Sessions ended by the reaper after no report for the stale timeout", Counter::default()),
             transcodes_reaped: reg!("transcodes_reaped", "Transcodes closed as failed by the reaper after the stale timeout", Counter::default()),
+            cinevault_rows_closed: reg!(
+                "cinevault_rows_closed",
+                "CineVault's own stream_sessions rows it never ends (HLS transcodes, requests left open), closed by the sidecar",
+                Counter::default()
+            ),
+            plays_pass_failures: reg!("plays_pass_failures", "Passes grouping CineVault's rows into plays that failed (retried)", Counter::default()),
+            cinevault_worker_detected: reg!(
+                "cinevault_worker_detected",
+                "1 when one of CineVault's always-on workers (collector, rollup, alert_evaluator) was seen writing the shared tables",
+                Family::default()
+            ),
+            cinevault_worker_last_seen: reg!(
+                "cinevault_worker_last_seen_timestamp",
+                "Unix time of the last write seen from one of CineVault's always-on workers",
+                Unit::Seconds,
+                Family::default()
+            ),
+            daily_stats_restored: reg!(
+                "daily_stats_restored",
+                "daily_stats rows CineVault's rollup overwrote, written back with the sidecar's figures",
+                Counter::default()
+            ),
             rollup_runs: reg!("rollup_runs", "Daily rollup runs (start-up catch-up and nightly)", Counter::default()),
             rollup_failures: reg!("rollup_failures", "Daily rollup runs that failed (retried at the next run)", Counter::default()),
             rollup_last_success_timestamp: reg!(

@@ -27,6 +27,10 @@ const MAX_CONCURRENT_DELIVERIES: usize = 8;
 /// The worker: evaluates at start-up and then every `alert_interval` until `cancel` fires.
 /// A failed evaluation is logged and counted; the next one starts afresh.
 pub async fn run(state: AppState, cancel: CancellationToken) -> anyhow::Result<()> {
+    if !state.config.evaluate_alerts {
+        tracing::info!("--evaluate-alerts false: the sidecar sends no alert (CineVault's own evaluator may)");
+        return Ok(());
+    }
     let sender = Sender::for_state(&state).context("building the webhook client")?;
     let mut ticker = tokio::time::interval(state.config.alert_interval);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);

@@ -52,7 +52,8 @@ pub async fn enabled_rules(client: &impl GenericClient) -> anyhow::Result<Vec<Ru
 }
 
 /// Each host's latest row not older than `fresh_within`, and the counts of the last 60
-/// minutes (failed transcodes by completion time, stream errors by occurrence).
+/// minutes (failed transcodes by completion time, stream errors by occurrence). Rows of
+/// CineVault's own collector (host '', GiB) are not readings of the sidecar's.
 pub async fn readings(
     client: &impl GenericClient,
     fresh_within: Duration,
@@ -61,7 +62,7 @@ pub async fn readings(
         .query(
             "SELECT DISTINCT ON (host) host, disk_total_gb, disk_free_gb, gpu_temp_celsius
              FROM system_metrics
-             WHERE recorded_at >= now() - make_interval(secs => $1)
+             WHERE recorded_at >= now() - make_interval(secs => $1) AND host <> ''
              ORDER BY host, recorded_at DESC",
             &[&fresh_within.as_secs_f64()],
         )

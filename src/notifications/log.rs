@@ -24,10 +24,10 @@ pub async fn record(
     client
         .execute(
             "INSERT INTO alert_log (rule_id, channel_id, message, success, error_detail,
-                 sent_at, kind, host, http_status, attempts)
+                 sent_at, kind, host, http_status, attempts, sent_by)
              VALUES ((SELECT id FROM alert_rules WHERE id = $1),
                      (SELECT id FROM notification_channels WHERE id = $2),
-                     $3, $4, $5, $6, $7, $8, $9, $10)",
+                     $3, $4, $5, $6, $7, $8, $9, $10, 'sidecar')",
             &[
                 &rule_id,
                 &channel_id,
@@ -64,6 +64,9 @@ pub struct Entry {
     pub error_detail: Option<String>,
     pub attempts: i32,
     pub sent_at: DateTime<Utc>,
+    /// `sidecar`, or `cinevault` for a message CineVault's own alert evaluator sent (it
+    /// evaluates the same rules and cannot be switched off).
+    pub sent_by: String,
 }
 
 /// The newest `RECENT` entries, newest first, with their rule's and channel's names.
@@ -72,7 +75,7 @@ pub async fn recent(client: &impl GenericClient) -> anyhow::Result<Vec<Entry>> {
         .query(
             "SELECT l.id, l.rule_id, r.name, l.channel_id, c.name, c.channel_type, l.kind,
                     l.host, l.message, l.success, l.http_status, l.error_detail, l.attempts,
-                    l.sent_at
+                    l.sent_at, l.sent_by::text
              FROM alert_log l
              LEFT JOIN alert_rules r ON r.id = l.rule_id
              LEFT JOIN notification_channels c ON c.id = l.channel_id
@@ -99,6 +102,7 @@ pub async fn recent(client: &impl GenericClient) -> anyhow::Result<Vec<Entry>> {
             error_detail: r.get(11),
             attempts: r.get(12),
             sent_at: r.get(13),
+            sent_by: r.get(14),
         })
         .collect())
 }

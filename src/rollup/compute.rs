@@ -12,27 +12,27 @@ use super::days::day_bounds;
 #[derive(Serialize, utoipa::ToSchema, Debug, Clone, PartialEq, Eq)]
 pub struct DailyStat {
     pub stat_date: NaiveDate,
-    /// Sessions started that day (a session across midnight counts on its start day).
+    /// Plays started that day (a play across midnight counts on its start day).
     pub total_plays: i32,
-    /// Distinct users among those sessions.
+    /// Distinct users among those plays.
     pub unique_users: i32,
-    /// Their `duration_seconds` summed, divided by 60, rounded down.
+    /// Their time watched summed, divided by 60, rounded down.
     pub total_watch_minutes: i32,
     /// Their `bytes_served` summed.
     pub total_bytes_served: i64,
-    /// Those sessions with `playback_type = 'transcode'`.
+    /// Those plays with `playback_type = 'transcode'`.
     pub transcodes: i32,
-    /// Those sessions with `playback_type = 'direct_play'`.
+    /// Those plays with `playback_type = 'direct_play'`.
     pub direct_plays: i32,
-    /// Those sessions with `playback_type = 'direct_stream'`.
+    /// Those plays with `playback_type = 'direct_stream'`.
     pub direct_streams: i32,
     /// `transcode_history` rows started that day with `success = false`.
     pub transcode_failures: i32,
-    /// Media items whose `created_at` falls on that day.
+    /// Media items whose `added_at` falls on that day.
     pub new_media_added: i32,
-    /// Media items created up to the end of that day.
+    /// Media items added up to the end of that day.
     pub library_size_total: i32,
-    /// Total `file_size_bytes` of those items.
+    /// Total `file_size` of those items.
     pub storage_used_bytes: i64,
 }
 
@@ -75,33 +75,34 @@ impl DailyStat {
 
 /// Every figure of the day `[$1, $2)` in one statement, so they all come from one snapshot.
 ///
-/// Each table is read with a range predicate on its own time column, so a day is an index
-/// range scan on `idx_stream_sessions_started` and `idx_transcode_history_started`, never a
-/// table scan. `media_items` is read with `created_at < $2` (`idx_media_items_created` where
-/// the sidecar created the table; the library figures need every item up to the day's end).
-/// Sums are taken as `bigint`/`numeric` and clamped into the column's type, so no figure can
-/// overflow the INT/BIGINT columns (a saturated figure instead of a failed night).
+/// Plays (`plays`: the ingest API's sessions and CineVault's request rows grouped into
+/// viewings) are read with a range predicate on their start, an index range scan on each
+/// side of the view, never a table scan. `media_items.added_at` is a `timestamp without time
+/// zone` in the database's zone (`cv_db_zone()`); the library figures need every item added
+/// up to the day's end (an item without `added_at` counts from the start). Sums are taken as
+/// `bigint`/`numeric` and clamped into the column's type, so no figure can overflow the
+/// INT/BIGINT columns (a saturated figure instead of a failed night).
 pub const COMPUTE_SQL: &str = "\
 WITH s AS (
     SELECT count(*) AS plays,
            count(DISTINCT user_id) AS users,
-           COALESCE(sum(duration_seconds::bigint), 0)::numeric AS seconds,
+           COALESCE(sum(watch_seconds::bigint), 0)::numeric AS seconds,
            COALESCE(sum(bytes_served), 0)::numeric AS bytes,
            count(*) FILTER (WHERE playback_type = 'transcode') AS transcodes,
            count(*) FILTER (WHERE playback_type = 'direct_play') AS direct_plays,
            count(*) FILTER (WHERE playback_type = 'direct_stream') AS direct_streams
-    FROM stream_sessions
+    FROM plays
     WHERE started_at >= $1 AND started_at < $2
 ), t AS (
     SELECT count(*) AS failures
     FROM transcode_history
     WHERE started_at >= $1 AND started_at < $2 AND success = false
 ), m AS (
-    SELECT count(*) FILTER (WHERE created_at >= $1) AS new_media,
+    SELECT count(*) FILTER (WHERE added_at >= ($1 AT TIME ZONE cv_db_zone())) AS new_media,
            count(*) AS library_size,
-           COALESCE(sum(file_size_bytes), 0)::numeric AS storage
+           COALESCE(sum(file_size), 0)::numeric AS storage
     FROM media_items
-    WHERE created_at < $2
+    WHERE added_at < ($2 AT TIME ZONE cv_db_zone()) OR added_at IS NULL
 )
 SELECT LEAST(s.plays, 2147483647)::int4 AS total_plays,
        LEAST(s.users, 2147483647)::int4 AS unique_users,
@@ -119,7 +120,28 @@ SELECT LEAST(s.plays, 2147483647)::int4 AS total_plays,
            AS storage_used_bytes
 FROM s, t, m";
 
+/// The day's row in the sidecar's own copy and in the spec's `daily_stats` (which CineVault's
+/// rollup may overwrite: src/workers/coexistence.rs writes it back), in one statement.
 const UPSERT_SQL: &str = "\
+WITH own AS (
+    INSERT INTO sidecar_daily_stats (stat_date, total_plays, unique_users, total_watch_minutes,
+        total_bytes_served, transcodes, direct_plays, direct_streams, transcode_failures,
+        new_media_added, library_size_total, storage_used_bytes, computed_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())
+    ON CONFLICT (stat_date) DO UPDATE SET
+        total_plays = EXCLUDED.total_plays,
+        unique_users = EXCLUDED.unique_users,
+        total_watch_minutes = EXCLUDED.total_watch_minutes,
+        total_bytes_served = EXCLUDED.total_bytes_served,
+        transcodes = EXCLUDED.transcodes,
+        direct_plays = EXCLUDED.direct_plays,
+        direct_streams = EXCLUDED.direct_streams,
+        transcode_failures = EXCLUDED.transcode_failures,
+        new_media_added = EXCLUDED.new_media_added,
+        library_size_total = EXCLUDED.library_size_total,
+        storage_used_bytes = EXCLUDED.storage_used_bytes,
+        computed_at = EXCLUDED.computed_at
+)
 INSERT INTO daily_stats (stat_date, total_plays, unique_users, total_watch_minutes,
     total_bytes_served, transcodes, direct_plays, direct_streams, transcode_failures,
     new_media_added, library_size_total, storage_used_bytes)
@@ -141,7 +163,7 @@ const SELECT_SQL: &str = "\
 SELECT total_plays, unique_users, total_watch_minutes, total_bytes_served, transcodes,
        direct_plays, direct_streams, transcode_failures, new_media_added,
        library_size_total, storage_used_bytes
-FROM daily_stats WHERE stat_date = $1";
+FROM sidecar_daily_stats WHERE stat_date = $1";
 
 /// Computes the figures of local day `day` in `tz` (read only; see [`upsert_day`]).
 pub async fn compute_day(
@@ -182,7 +204,7 @@ pub async fn upsert_day(client: &impl GenericClient, stat: &DailyStat) -> anyhow
     Ok(())
 }
 
-/// The stored row of `day`, if there is one.
+/// The sidecar's stored row of `day`, if there is one.
 pub async fn load_day(
     client: &impl GenericClient,
     day: NaiveDate,

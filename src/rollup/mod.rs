@@ -1,5 +1,8 @@
 //! The daily rollup (spec "Daily Rollup", issue 4): one `daily_stats` row per day of the
 //! configured time zone, computed at start-up for every missing day and each night at 00:05.
+//! Each day is written twice in one statement: into `daily_stats` (the spec's table, which
+//! CineVault's own rollup also writes) and into the sidecar's own `sidecar_daily_stats`,
+//! which is what "computed" means here and what the trends endpoint reads.
 //!
 //! **Several replicas.** Each day is computed in its own transaction that first takes
 //! `pg_advisory_xact_lock` on a key derived from the date ([`day_lock_key`]), so two replicas
@@ -127,8 +130,7 @@ pub async fn rollup_range(
 /// was still going on) and computes every missing day before it, at most `max_days` days in
 /// all (0 counts as 1), oldest first. Missing days are looked for back to the first day ever
 /// computed (so a hole left by an outage or an old failure is filled, not only the days after
-/// the last computed one); with no `daily_stats` rows at all, back to the day of the earliest
-/// stream session (only yesterday when there is none). Returns the days written.
+/// the last computed one); with no rows at all, back to the day of the earliest play (only yesterday when there is none). Returns the days written.
 pub async fn catch_up(
     pool: &Pool,
     tz: Tz,
@@ -152,7 +154,7 @@ async fn catch_up_days(
         .unwrap_or(NaiveDate::MIN);
     let client = pool.get().await.context("getting a database connection")?;
     let first_computed: Option<NaiveDate> = client
-        .query_one("SELECT min(stat_date) FROM daily_stats", &[])
+        .query_one("SELECT min(stat_date) FROM sidecar_daily_stats", &[])
         .await
         .context("reading the first computed day")?
         .get(0);
@@ -160,7 +162,7 @@ async fn catch_up_days(
         Some(d) => d,
         None => {
             let earliest: Option<DateTime<Utc>> = client
-                .query_one("SELECT min(started_at) FROM stream_sessions", &[])
+                .query_one("SELECT min(started_at) FROM plays", &[])
                 .await
                 .context("reading the earliest stream session")?
                 .get(0);
@@ -173,7 +175,7 @@ async fn catch_up_days(
         let before_last = last.pred_opt().unwrap_or(last);
         let stored: Vec<NaiveDate> = client
             .query(
-                "SELECT stat_date FROM daily_stats WHERE stat_date >= $1 AND stat_date < $2",
+                "SELECT stat_date FROM sidecar_daily_stats WHERE stat_date >= $1 AND stat_date < $2",
                 &[&start, &last],
             )
             .await

@@ -1,6 +1,7 @@
 //! Background workers are started from one place, held by name, and joined on shutdown
 //! within a deadline. Each is `async fn(state, cancel) -> anyhow::Result<()>`.
 
+pub mod coexistence;
 pub mod reaper;
 pub mod summaries;
 

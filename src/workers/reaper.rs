@@ -46,6 +46,7 @@ pub async fn reap_once(state: &AppState) -> anyhow::Result<(u64, u64)> {
         return Ok((0, 0));
     }
     // ended_at is the last report: the moment the session was last known to be playing.
+    // CineVault's own rows report nothing (they are closed by src/plays by their own rules).
     // Rows an ingest transaction holds are skipped (reaped next time), never waited for:
     // waiting for them while holding others is how the reaper and an ingest group that
     // stops sessions deadlocked under load (one of them then failed).
@@ -54,7 +55,8 @@ pub async fn reap_once(state: &AppState) -> anyhow::Result<(u64, u64)> {
             "UPDATE stream_sessions s SET is_active = false,
                  ended_at = GREATEST(s.last_reported_at, s.started_at)
              FROM (SELECT id FROM stream_sessions
-                   WHERE is_active AND last_reported_at < now() - make_interval(secs => $1)
+                   WHERE is_active AND source <> 'cinevault'
+                     AND last_reported_at < now() - make_interval(secs => $1)
                    FOR UPDATE SKIP LOCKED) stale
              WHERE s.id = stale.id",
             &[&session_after],

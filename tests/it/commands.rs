@@ -20,7 +20,7 @@ async fn rollup_backfills_a_range_idempotently_and_says_how_many_days() {
     let c = db.client().await;
     c.batch_execute(
         "INSERT INTO users (id, username) VALUES ('00000000-0000-0000-0000-0000000000a1', 'ann');
-         INSERT INTO media_items (id, title, file_size_bytes, created_at)
+         INSERT INTO media_items (id, title, file_size, added_at)
              VALUES ('00000000-0000-0000-0000-0000000000b1', 'Film', 1000, '2026-01-01T00:00:00Z');
          INSERT INTO stream_sessions (user_id, media_item_id, playback_type, duration_seconds, started_at)
              VALUES ('00000000-0000-0000-0000-0000000000a1', '00000000-0000-0000-0000-0000000000b1',

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cinevault_analytics::config::{Cli, Command, Config};
+use cinevault_analytics::config::{Cli, Command, Config, DatabaseMode};
 use cinevault_analytics::db;
 use clap::Parser;
 use tokio::net::{TcpListener, TcpStream};
@@ -34,32 +34,90 @@ pub fn url_for(db: &str) -> String {
     format!("{prefix}/{db}{query}")
 }
 
+/// A connection whose session zone is UTC, the zone the sidecar reads the database's
+/// `timestamp without time zone` values in by default, so a test can write an instant into
+/// such a column whatever the server's default zone.
 pub async fn connect(url: &str) -> tokio_postgres::Client {
-    db::connect_one(url, Duration::from_secs(10))
+    let c = db::connect_one(url, Duration::from_secs(10))
         .await
-        .expect("connect to test PostgreSQL")
+        .expect("connect to test PostgreSQL");
+    c.batch_execute("SET TIME ZONE 'UTC'")
+        .await
+        .expect("session zone");
+    c
 }
 
-/// The migrations' content decides the template's name, so a changed migration gets a
-/// fresh template and stale ones are never used.
-fn template_name() -> String {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
-    let mut names: Vec<_> = std::fs::read_dir(dir)
-        .expect("migrations dir")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    names.sort();
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for p in names {
-        for b in std::fs::read(&p).expect("migration file") {
-            hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+/// Which kind of template a test database is cloned from.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Template {
+    /// A database of the sidecar's own, set up in standalone mode.
+    Standalone,
+    /// CineVault's real schema after its 48 migrations (src/demo/cinevault_schema.sql),
+    /// with the sidecar's schema prepared in cinevault mode.
+    CineVault,
+    /// CineVault's schema as of its migration 025, then the sidecar's.
+    CineVault025,
+}
+
+impl Template {
+    fn tag(self) -> &'static str {
+        match self {
+            Template::Standalone => "sa",
+            Template::CineVault => "cv",
+            Template::CineVault025 => "cv025",
         }
     }
-    format!("cvtest_template_{hash:016x}")
+
+    /// CineVault's own schema, created before the sidecar runs.
+    pub fn cinevault_sql(self) -> Option<&'static str> {
+        match self {
+            Template::Standalone => None,
+            Template::CineVault => Some(include_str!("../../src/demo/cinevault_schema.sql")),
+            Template::CineVault025 => {
+                Some(include_str!("../../src/demo/cinevault_schema_025.sql"))
+            }
+        }
+    }
+
+    pub fn mode(self) -> DatabaseMode {
+        match self {
+            Template::Standalone => DatabaseMode::Standalone,
+            _ => DatabaseMode::Cinevault,
+        }
+    }
 }
 
-async fn ensure_template(admin: &tokio_postgres::Client) -> String {
-    let name = template_name();
+/// The schema steps' and fixtures' content decides the template's name, so a changed step
+/// gets a fresh template and stale ones are never used.
+fn template_name(kind: Template) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |bytes: &[u8]| {
+        for b in bytes {
+            hash = (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    for step in db::schema::STEPS {
+        feed(step.sql.as_bytes());
+    }
+    feed(kind.cinevault_sql().unwrap_or("").as_bytes());
+    feed(include_str!("../../src/db/schema/mod.rs").as_bytes());
+    format!("cvtest_template_{}_{hash:016x}", kind.tag())
+}
+
+/// Prepares the sidecar's schema on `client` as a test template needs it.
+pub async fn prepare(client: &mut tokio_postgres::Client, mode: DatabaseMode) {
+    let options = db::schema::Options {
+        mode,
+        db_time_zone: chrono_tz::Tz::UTC,
+    };
+    match db::schema::prepare(client, options).await.expect("prepare schema") {
+        db::schema::Outcome::Ready(_) => {}
+        db::schema::Outcome::NotReady(why) => panic!("schema not ready: {why}"),
+    }
+}
+
+async fn ensure_template(admin: &tokio_postgres::Client, kind: Template) -> String {
+    let name = template_name(kind);
     // Test binaries run in parallel processes: one builds the template, the others wait.
     admin
         .execute("SELECT pg_advisory_lock(727274)", &[])
@@ -77,13 +135,16 @@ async fn ensure_template(admin: &tokio_postgres::Client) -> String {
         let building = format!("{name}_build");
         for sql in [
             format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"),
-            format!("CREATE DATABASE \"{building}\""),
+            format!("CREATE DATABASE \"{building}\" TEMPLATE template0"),
         ] {
             admin.batch_execute(&sql).await.expect("create template");
         }
         {
             let mut c = connect(&url_for(&building)).await;
-            db::migrate::run(&mut c).await.expect("migrate template");
+            if let Some(sql) = kind.cinevault_sql() {
+                c.batch_execute(sql).await.expect("CineVault's schema");
+            }
+            prepare(&mut c, kind.mode()).await;
         }
         // The connection above must be gone before the rename.
         for _ in 0..50 {
@@ -112,10 +173,20 @@ pub struct TestDb {
 }
 
 impl TestDb {
-    /// A migrated database, cloned from the template.
+    /// A migrated standalone database, cloned from the template.
     pub async fn migrated() -> Self {
+        Self::from_template(Template::Standalone).await
+    }
+
+    /// CineVault's database (its real schema at its latest migration) with the sidecar's
+    /// schema in place.
+    pub async fn cinevault() -> Self {
+        Self::from_template(Template::CineVault).await
+    }
+
+    pub async fn from_template(kind: Template) -> Self {
         let admin = connect(&admin_url()).await;
-        let template = ensure_template(&admin).await;
+        let template = ensure_template(&admin, kind).await;
         Self::create(&admin, &format!("TEMPLATE \"{template}\"")).await
     }
 
@@ -220,6 +291,9 @@ pub fn test_config(database_url: &str, extra: &[&str]) -> Config {
         "--host-name",
         "test-host",
     ];
+    if !extra.contains(&"--database-mode") {
+        args.extend_from_slice(&["--database-mode", "standalone"]);
+    }
     args.extend_from_slice(extra);
     match Cli::try_parse_from(args)
         .expect("test config parses")

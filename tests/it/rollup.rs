@@ -30,7 +30,7 @@ fn utc(s: &str) -> DateTime<Utc> {
 }
 
 fn pool(db: &TestDb, size: usize) -> Pool {
-    db::connect_pool(&db.url, size, Duration::from_secs(10)).expect("pool")
+    db::connect_pool(&db.url, size, Duration::from_secs(10), chrono_tz::Tz::UTC).expect("pool")
 }
 
 async fn user(c: &Client, name: &str) -> Uuid {
@@ -48,7 +48,7 @@ async fn user(c: &Client, name: &str) -> Uuid {
 async fn item(c: &Client, created: &str, size: i64) -> Uuid {
     let id = Uuid::new_v4();
     c.execute(
-        "INSERT INTO media_items (id, title, file_size_bytes, created_at)
+        "INSERT INTO media_items (id, title, file_size, added_at)
          VALUES ($1, 'Item', $2, $3::text::timestamptz)",
         &[&id, &size, &created],
     )
@@ -390,7 +390,7 @@ async fn rerunning_a_day_overwrites_it() {
     .await
     .unwrap();
     c.execute(
-        "UPDATE media_items SET file_size_bytes = 1000 WHERE id = $1",
+        "UPDATE media_items SET file_size = 1000 WHERE id = $1",
         &[&i],
     )
     .await
@@ -693,7 +693,7 @@ async fn a_day_is_an_index_range_scan_and_matches_an_independent_count() {
     let pool = pool(&db, 2);
     c.batch_execute(
         "INSERT INTO users (username) SELECT 'user' || g FROM generate_series(1, 10) g;
-         INSERT INTO media_items (title, file_size_bytes, created_at)
+         INSERT INTO media_items (title, file_size, added_at)
              SELECT 'item' || g, g * 1000, timestamptz '2024-12-01 00:00Z' + g * interval '1 day'
              FROM generate_series(1, 100) g;",
     )
@@ -735,7 +735,8 @@ async fn a_day_is_an_index_range_scan_and_matches_an_independent_count() {
     plan_nodes(&plan[0]["Plan"], &mut nodes);
     let index_scans = ["Index Scan", "Index Only Scan", "Bitmap Index Scan"];
     for (table, index) in [
-        ("stream_sessions", "idx_stream_sessions_started"),
+        ("stream_sessions", "idx_stream_sessions_ingest_started"),
+        ("cinevault_plays", "idx_cinevault_plays_started"),
         ("transcode_history", "idx_transcode_history_started"),
     ] {
         assert!(
@@ -779,7 +780,8 @@ async fn a_day_is_an_index_range_scan_and_matches_an_independent_count() {
              m AS (
                  SELECT g::date AS d,
                      (SELECT count(*)::int FROM media_items
-                      WHERE (created_at AT TIME ZONE 'Europe/Berlin')::date <= g::date) AS size
+                      WHERE (added_at AT TIME ZONE 'UTC' AT TIME ZONE 'Europe/Berlin')::date
+                          <= g::date) AS size
                  FROM generate_series(date '2025-01-01', date '2026-02-04', interval '1 day') g)
              SELECT m.d, COALESCE(s.plays, 0), COALESCE(s.users, 0), COALESCE(s.minutes, 0),
                  COALESCE(s.bytes, 0), COALESCE(s.transcodes, 0), COALESCE(t.failures, 0),

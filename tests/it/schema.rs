@@ -1,11 +1,13 @@
-//! Migration 025 is the spec's schema to the letter; later migrations only add; CineVault's
-//! own tables are left untouched.
+//! Migration 025 is the spec's schema to the letter (with CineVault's ON DELETE rules); later
+//! steps only add; CineVault's own tables are left untouched.
 
 use std::collections::BTreeMap;
 
+use cinevault_analytics::config::DatabaseMode;
 use cinevault_analytics::db;
+use cinevault_analytics::db::schema::Catalog;
 
-use crate::common::TestDb;
+use crate::common::{Template, TestDb};
 
 /// (column, data type, max length, nullable, default) exactly as the spec's tables list them.
 type Col = (
@@ -165,6 +167,8 @@ fn spec_tables() -> Vec<(&'static str, Vec<Col>)> {
 /// Columns that migration 026 adds to the spec's tables (decisions.md §3).
 const ADDED_COLUMNS: &[(&str, &str)] = &[
     ("stream_sessions", "last_reported_at"),
+    ("stream_sessions", "source"),
+    ("alert_log", "sent_by"),
     ("system_metrics", "host"),
     // Migration 028 (alerting).
     ("notification_channels", "signing_secret"),
@@ -238,56 +242,65 @@ async fn migration_025_creates_exactly_the_spec_tables() {
     assert!(unique, "daily_stats.stat_date is UNIQUE");
 }
 
-#[tokio::test]
-async fn foreign_keys_match_the_spec() {
-    let db = TestDb::migrated().await;
-    let c = db.client().await;
-    let rows = c
-        .query(
-            "SELECT conrelid::regclass::text, pg_get_constraintdef(oid)
-             FROM pg_constraint WHERE contype = 'f'
-               AND conrelid::regclass::text IN ('stream_sessions','transcode_history',
-                   'alert_rules','alert_log')
-             ORDER BY 1, 2",
-            &[],
-        )
-        .await
-        .expect("fks");
-    let got: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-    let want: Vec<(String, String)> = [
-        (
-            "alert_log",
-            "FOREIGN KEY (channel_id) REFERENCES notification_channels(id) ON DELETE SET NULL",
-        ),
-        (
-            "alert_log",
-            "FOREIGN KEY (rule_id) REFERENCES alert_rules(id) ON DELETE SET NULL",
-        ),
-        (
-            "alert_rules",
-            "FOREIGN KEY (channel_id) REFERENCES notification_channels(id)",
-        ),
-        (
-            "stream_sessions",
-            "FOREIGN KEY (media_item_id) REFERENCES media_items(id)",
-        ),
-        (
-            "stream_sessions",
-            "FOREIGN KEY (user_id) REFERENCES users(id)",
-        ),
-        (
-            "transcode_history",
-            "FOREIGN KEY (media_item_id) REFERENCES media_items(id)",
-        ),
-        (
-            "transcode_history",
-            "FOREIGN KEY (user_id) REFERENCES users(id)",
-        ),
-    ]
+/// The spec's keys, with the ON DELETE rules of CineVault's own 025, which its deletes of
+/// users, libraries and media items rely on.
+const FOREIGN_KEYS: &[(&str, &str)] = &[
+    (
+        "alert_log",
+        "FOREIGN KEY (channel_id) REFERENCES notification_channels(id) ON DELETE SET NULL",
+    ),
+    (
+        "alert_log",
+        "FOREIGN KEY (rule_id) REFERENCES alert_rules(id) ON DELETE SET NULL",
+    ),
+    (
+        "alert_rules",
+        "FOREIGN KEY (channel_id) REFERENCES notification_channels(id) ON DELETE CASCADE",
+    ),
+    (
+        "stream_sessions",
+        "FOREIGN KEY (media_item_id) REFERENCES media_items(id) ON DELETE CASCADE",
+    ),
+    (
+        "stream_sessions",
+        "FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE",
+    ),
+    (
+        "transcode_history",
+        "FOREIGN KEY (media_item_id) REFERENCES media_items(id) ON DELETE CASCADE",
+    ),
+    (
+        "transcode_history",
+        "FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE",
+    ),
+];
+
+pub async fn analytics_foreign_keys(c: &tokio_postgres::Client) -> Vec<(String, String)> {
+    c.query(
+        "SELECT conrelid::regclass::text, pg_get_constraintdef(oid)
+         FROM pg_constraint WHERE contype = 'f'
+           AND conrelid::regclass::text IN ('stream_sessions','transcode_history',
+               'alert_rules','alert_log')
+         ORDER BY 1, 2",
+        &[],
+    )
+    .await
+    .expect("fks")
     .iter()
-    .map(|(a, b)| (a.to_string(), b.to_string()))
-    .collect();
-    assert_eq!(got, want);
+    .map(|r| (r.get(0), r.get(1)))
+    .collect()
+}
+
+#[tokio::test]
+async fn foreign_keys_match_the_spec_with_cinevaults_delete_rules() {
+    let want: Vec<(String, String)> = FOREIGN_KEYS
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    let db = TestDb::migrated().await;
+    assert_eq!(analytics_foreign_keys(&db.client().await).await, want);
+    let cv = TestDb::cinevault().await;
+    assert_eq!(analytics_foreign_keys(&cv.client().await).await, want);
 }
 
 #[tokio::test]
@@ -403,96 +416,134 @@ async fn later_migration_adds_what_decisions_name() {
     assert!(reported.is_some());
 }
 
-#[tokio::test]
-async fn rerunning_migrations_changes_nothing() {
-    let db = TestDb::migrated().await;
-    let mut c = db.client().await;
-    let before = columns(&c, "stream_sessions").await;
-    let applied = db::migrate::run(&mut c).await.expect("second run");
-    assert!(applied.is_empty(), "nothing left to apply: {applied:?}");
-    assert_eq!(columns(&c, "stream_sessions").await, before);
-    let version: i32 = c
-        .query_one("SELECT max(version) FROM refinery_schema_history", &[])
+async fn history(c: &tokio_postgres::Client) -> Vec<i32> {
+    c.query("SELECT version FROM analytics_schema_history ORDER BY 1", &[])
         .await
         .expect("history")
-        .get(0);
-    assert_eq!(i64::from(version), i64::from(db::migrate::latest_version()));
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
 }
 
-async fn core_snapshot(c: &tokio_postgres::Client) -> Vec<String> {
-    let mut out = Vec::new();
-    for t in ["users", "libraries", "media_items"] {
-        out.push(format!("{:?}", columns(c, t).await));
+async fn prepare_again(
+    c: &mut tokio_postgres::Client,
+    mode: DatabaseMode,
+) -> db::schema::Prepared {
+    let options = db::schema::Options {
+        mode,
+        db_time_zone: chrono_tz::Tz::UTC,
+    };
+    match db::schema::prepare(c, options).await.expect("prepare") {
+        db::schema::Outcome::Ready(p) => p,
+        db::schema::Outcome::NotReady(why) => panic!("not ready: {why}"),
     }
-    let idx: Vec<String> = c
-        .query(
-            "SELECT indexdef FROM pg_indexes WHERE tablename IN ('users','libraries','media_items') ORDER BY 1",
-            &[],
-        )
-        .await
-        .expect("indexes")
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    out.push(format!("{idx:?}"));
-    let triggers: Vec<String> = c
-        .query(
-            "SELECT tgname::text FROM pg_trigger
-             WHERE tgrelid IN ('users'::regclass, 'libraries'::regclass, 'media_items'::regclass)
-               AND NOT tgisinternal ORDER BY 1",
-            &[],
-        )
-        .await
-        .expect("triggers")
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    out.push(format!("{triggers:?}"));
+}
+
+#[tokio::test]
+async fn rerunning_the_steps_changes_nothing() {
+    for (db, mode) in [
+        (TestDb::migrated().await, DatabaseMode::Standalone),
+        (TestDb::cinevault().await, DatabaseMode::Cinevault),
+        (TestDb::cinevault().await, DatabaseMode::Auto),
+    ] {
+        let mut c = db.client().await;
+        let before = Catalog::read(&c).await.expect("catalog");
+        let again = prepare_again(&mut c, mode).await;
+        assert!(again.applied.is_empty(), "nothing left to apply: {again:?}");
+        assert!(again.changes.is_empty(), "{:?}", again.changes);
+        assert_eq!(again.decided_by, "recorded");
+        assert_eq!(Catalog::read(&c).await.expect("catalog"), before);
+        let kind = again.kind;
+        assert_eq!(history(&c).await, db::schema::required_versions(kind));
+    }
+}
+
+/// CineVault's core tables as the catalog shows them: columns, indexes, triggers, rules.
+pub async fn core_snapshot(c: &tokio_postgres::Client) -> Vec<String> {
+    const CORE: [&str; 6] = [
+        "users",
+        "libraries",
+        "media_items",
+        "tags",
+        "media_tags",
+        "watch_history",
+    ];
+    let mut out = Vec::new();
+    for t in CORE {
+        out.push(format!("{t}: {:?}", columns(c, t).await));
+    }
+    for (what, sql) in [
+        (
+            "indexes",
+            "SELECT indexdef FROM pg_indexes WHERE tablename = ANY($1) ORDER BY 1",
+        ),
+        (
+            "triggers",
+            "SELECT tgrelid::regclass::text || '.' || tgname FROM pg_trigger
+             WHERE tgrelid::regclass::text = ANY($1) AND NOT tgisinternal ORDER BY 1",
+        ),
+        (
+            "constraints",
+            "SELECT conrelid::regclass::text || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
+             WHERE conrelid::regclass::text = ANY($1) ORDER BY 1",
+        ),
+        (
+            "rules and policies",
+            "SELECT tablename || '.' || rulename FROM pg_rules WHERE tablename = ANY($1)
+             UNION ALL SELECT tablename || '.' || policyname FROM pg_policies WHERE tablename = ANY($1)
+             ORDER BY 1",
+        ),
+    ] {
+        let rows: Vec<String> = c
+            .query(sql, &[&CORE.to_vec()])
+            .await
+            .expect(what)
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        out.push(format!("{what}: {rows:?}"));
+    }
     out
 }
 
 #[tokio::test]
 async fn cinevault_core_tables_are_left_untouched() {
-    let db = TestDb::empty().await;
-    let mut c = db.client().await;
-    // CineVault's own shape: more columns than we read, its own names, its own rows. (Of the
-    // contract's columns, migration 030's recompute reads `genres`.)
-    c.batch_execute(
-        "CREATE TABLE users (id UUID PRIMARY KEY, username TEXT NOT NULL, email TEXT,
-             password_hash TEXT, is_admin BOOLEAN NOT NULL DEFAULT false,
-             created_at TIMESTAMPTZ NOT NULL DEFAULT now());
-         CREATE TABLE libraries (id UUID PRIMARY KEY, name TEXT NOT NULL, library_type TEXT,
-             path TEXT, created_at TIMESTAMPTZ NOT NULL DEFAULT now());
-         CREATE TABLE media_items (id UUID PRIMARY KEY, library_id UUID REFERENCES libraries(id),
-             title TEXT NOT NULL, media_type TEXT, tmdb_id INT, file_size_bytes BIGINT,
-             genres TEXT[],
-             created_at TIMESTAMPTZ NOT NULL DEFAULT now());
-         INSERT INTO users (id, username, email) VALUES
-             ('11111111-1111-1111-1111-111111111111', 'owner', 'owner@example.org');",
-    )
-    .await
-    .expect("cinevault schema");
-    let before = core_snapshot(&c).await;
-    db::migrate::run(&mut c)
-        .await
-        .expect("migrations over CineVault tables");
-    assert_eq!(core_snapshot(&c).await, before);
-    let email: String = c
-        .query_one("SELECT email FROM users WHERE username = 'owner'", &[])
-        .await
-        .expect("row kept")
-        .get(0);
-    assert_eq!(email, "owner@example.org");
-    // And the analytics tables reference CineVault's tables.
-    let fk: i64 = c
-        .query_one(
-            "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid = 'stream_sessions'::regclass",
-            &[],
+    for template in [Template::CineVault, Template::CineVault025] {
+        let db = TestDb::empty().await;
+        let mut c = db.client().await;
+        c.batch_execute(template.cinevault_sql().expect("CineVault's schema"))
+            .await
+            .expect("CineVault's schema");
+        c.batch_execute(
+            "INSERT INTO users (id, username, email, password_hash, role)
+             VALUES ('11111111-1111-1111-1111-111111111111', 'owner', 'owner@example.org', 'x', 'admin')",
         )
         .await
-        .expect("fks")
-        .get(0);
-    assert_eq!(fk, 2);
+        .expect("a user");
+        let before = core_snapshot(&c).await;
+        let prepared = prepare_again(&mut c, DatabaseMode::Auto).await;
+        assert_eq!(prepared.kind, db::schema::Kind::Cinevault, "{template:?}");
+        assert_eq!(prepared.decided_by, "found CineVault's users table");
+        assert_eq!(core_snapshot(&c).await, before, "{template:?}");
+        let email: String = c
+            .query_one("SELECT email FROM users WHERE username = 'owner'", &[])
+            .await
+            .expect("row kept")
+            .get(0);
+        assert_eq!(email, "owner@example.org");
+        // The seven tables were CineVault's: adopted, not created.
+        let adopted: Vec<&str> = prepared
+            .changes
+            .iter()
+            .filter(|(k, _)| k == "adopted")
+            .map(|(_, o)| o.as_str())
+            .collect();
+        assert_eq!(adopted.len(), 7, "{:?}", prepared.changes);
+        assert!(!prepared
+            .changes
+            .iter()
+            .any(|(k, o)| k == "created" && o.contains("table stream_sessions")));
+    }
 }
 
 #[tokio::test]
@@ -501,7 +552,7 @@ async fn rollback_of_025_removes_its_tables_and_a_restart_reapplies_them() {
     let mut c = db.client().await;
     let down = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/migrations/025_server_analytics.down.sql"
+        "/migrations/rollback/025_server_analytics.down.sql"
     ))
     .expect("down file");
     c.batch_execute(&down).await.expect("rollback runs");
@@ -509,7 +560,8 @@ async fn rollback_of_025_removes_its_tables_and_a_restart_reapplies_them() {
         .query_one(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'
                AND table_name IN ('stream_sessions','transcode_history','system_metrics',
-                 'daily_stats','notification_channels','alert_rules','alert_log','stream_errors')",
+                 'daily_stats','notification_channels','alert_rules','alert_log','stream_errors',
+                 'plays', 'cinevault_plays', 'sidecar_daily_stats')",
             &[],
         )
         .await
@@ -519,18 +571,53 @@ async fn rollback_of_025_removes_its_tables_and_a_restart_reapplies_them() {
     let core: i64 = c
         .query_one(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'
-               AND table_name IN ('users','libraries','media_items')",
+               AND table_name IN ('users','libraries','media_items', 'tags', 'media_tags')",
             &[],
         )
         .await
         .expect("core")
         .get(0);
-    assert_eq!(core, 3, "rollback keeps CineVault's tables");
-    let applied = db::migrate::run(&mut c).await.expect("re-apply");
-    let from_25: Vec<u32> = db::migrate::versions()
+    assert_eq!(core, 5, "rollback keeps the core tables");
+    let again = prepare_again(&mut c, DatabaseMode::Auto).await;
+    let from_25: Vec<i32> = db::schema::required_versions(db::schema::Kind::Standalone)
         .into_iter()
         .filter(|v| *v >= 25)
         .collect();
-    assert_eq!(applied, from_25);
-    assert!(applied.starts_with(&[25, 26]));
+    assert_eq!(again.applied, from_25);
+}
+
+#[tokio::test]
+async fn the_025_rollback_refuses_cinevaults_database_and_the_additions_rollback_keeps_its_tables(
+) {
+    let db = TestDb::cinevault().await;
+    let mut c = db.client().await;
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/rollback");
+    let down_025 = std::fs::read_to_string(format!("{dir}/025_server_analytics.down.sql"))
+        .expect("down file");
+    let err = c.batch_execute(&down_025).await.expect_err("refused");
+    assert!(
+        format!("{err:?}").contains("not a standalone database"),
+        "{err:?}"
+    );
+    // psql -v ON_ERROR_STOP=1 ends there; this session is in the failed transaction.
+    c.batch_execute("ROLLBACK").await.expect("rollback");
+    let before = core_snapshot(&c).await;
+    let down = std::fs::read_to_string(format!("{dir}/sidecar_additions.down.sql"))
+        .expect("down file");
+    c.batch_execute(&down).await.expect("additions rollback runs");
+    assert_eq!(core_snapshot(&c).await, before);
+    // CineVault's seven tables are there, exactly as CineVault's own 025 makes them.
+    let fresh = TestDb::empty().await;
+    let f = fresh.client().await;
+    f.batch_execute(Template::CineVault.cinevault_sql().expect("sql"))
+        .await
+        .expect("CineVault's schema");
+    for (table, _) in spec_tables() {
+        assert_eq!(columns(&c, table).await, columns(&f, table).await, "{table}");
+    }
+    let again = prepare_again(&mut c, DatabaseMode::Cinevault).await;
+    assert_eq!(
+        again.applied,
+        db::schema::required_versions(db::schema::Kind::Cinevault)
+    );
 }

@@ -604,8 +604,8 @@ async fn overview_library_figures_split_over_two_connections_count_each_item_onc
     let db = TestDb::migrated().await;
     let (mut c, mut c2) = (db.client().await, db.client().await);
     c.batch_execute(
-        "INSERT INTO media_items (title, media_type, overview, file_size_bytes)
-         SELECT 'Item ' || n, 'movie', repeat('An overview. ', 40), n
+        "INSERT INTO media_items (title, media_type, description, file_size)
+         SELECT 'Item ' || n, 'movies', repeat('An overview. ', 40), n
          FROM generate_series(1, 3000) AS n",
     )
     .await

@@ -47,10 +47,12 @@ pub async fn user(c: &Client, name: &str) -> Uuid {
     id
 }
 
+/// A library; the first release's kinds (`shows`) are written as CineVault's media types.
 async fn library(c: &Client, name: &str, kind: &str) -> Uuid {
     let id = Uuid::new_v4();
     c.execute(
-        "INSERT INTO libraries (id, name, library_type) VALUES ($1, $2, $3)",
+        "INSERT INTO libraries (id, name, media_type)
+         VALUES ($1, $2, (CASE $3::text WHEN 'shows' THEN 'tv_shows' ELSE $3::text END)::media_type)",
         &[&id, &name, &kind],
     )
     .await
@@ -58,19 +60,71 @@ async fn library(c: &Client, name: &str, kind: &str) -> Uuid {
     id
 }
 
-/// A media item; every column after the title is given as SQL so NULLs read plainly.
+/// A media item; every column after the title is given as SQL so NULLs read plainly, in the
+/// order media_type ('movie' and 'episode' as the first release wrote them), runtime, genres
+/// (an array literal, stored as CineVault stores them: tags linked through media_tags),
+/// description, poster, year, video codec, audio codec, resolution, HDR format, audio format,
+/// file size.
 pub async fn item(c: &Client, library: Option<Uuid>, title: &str, columns: &str) -> Uuid {
     let id = Uuid::new_v4();
     let sql = format!(
-        "INSERT INTO media_items (id, library_id, title, media_type, runtime_seconds, genres,
-             overview, poster_path, year, video_codec, audio_codec, resolution, hdr_format,
-             audio_format, file_size_bytes)
-         VALUES ($1, $2, $3, {columns})"
+        "WITH v(media_type, runtime, genres, description, poster_path, year, codec, audio_codec,
+                resolution, hdr_format, audio_format, file_size) AS (VALUES ({columns})),
+         ins AS (
+             INSERT INTO media_items (id, library_id, title, media_type, duration_seconds,
+                 description, poster_path, year, codec, audio_codec, resolution, hdr_format,
+                 audio_format, file_size)
+             SELECT $1, $2, $3,
+                    (CASE v.media_type::text WHEN 'movie' THEN 'movies'
+                         WHEN 'episode' THEN 'tv_shows' ELSE v.media_type::text END)::media_type,
+                    v.runtime::int, v.description::text, v.poster_path::text, v.year::int,
+                    v.codec::text, v.audio_codec::text, v.resolution::text, v.hdr_format::text,
+                    v.audio_format::text, v.file_size::bigint
+             FROM v RETURNING id)
+         SELECT v.genres::text[] FROM v, ins"
     );
-    c.execute(&sql, &[&id, &library, &title])
+    let genres: Vec<String> = c
+        .query_one(&sql, &[&id, &library, &title])
         .await
-        .expect("media item");
+        .expect("media item")
+        .get(0);
+    set_genres(c, id, &genres).await;
     id
+}
+
+/// Links `item` to exactly these genres, as CineVault does (a `tags` row per genre).
+pub async fn set_genres(c: &Client, item: Uuid, genres: &[String]) {
+    c.execute(
+        "INSERT INTO tags (name, slug, category)
+         SELECT DISTINCT ON (cv_tag_slug(g)) btrim(g), cv_tag_slug(g), 'genre'
+         FROM unnest($1::text[]) g WHERE btrim(g) <> ''
+         ORDER BY cv_tag_slug(g), btrim(g)
+         ON CONFLICT (slug) DO NOTHING",
+        &[&genres],
+    )
+    .await
+    .expect("genre tags");
+    c.execute(
+        "WITH gone AS (
+             DELETE FROM media_tags mt USING tags t
+             WHERE mt.media_item_id = $2 AND t.id = mt.tag_id AND t.category = 'genre'
+               AND t.slug NOT IN (SELECT cv_tag_slug(g) FROM unnest($1::text[]) g))
+         INSERT INTO media_tags (media_item_id, tag_id)
+         SELECT $2, t.id FROM tags t
+         WHERE t.category = 'genre' AND t.slug IN (SELECT cv_tag_slug(g) FROM unnest($1::text[]) g)
+         ON CONFLICT (media_item_id, tag_id) DO NOTHING",
+        &[&genres, &item],
+    )
+    .await
+    .expect("media tags");
+}
+
+/// Recomputes the per-user summaries from the plays: sessions written straight into the
+/// table (as these helpers do) make no deltas; the sidecar's own writers do.
+pub async fn rebuild_summaries(c: &impl tokio_postgres::GenericClient) {
+    c.execute("SELECT cv_rebuild_summaries()", &[])
+        .await
+        .expect("rebuild summaries");
 }
 
 /// An ended session (or an active one when `active`; its last report then 2 minutes in).
@@ -144,17 +198,23 @@ pub async fn metric(c: &Client, host: &str, at: DateTime<Utc>, cpu: f32, disk_fr
     .expect("metric");
 }
 
-/// A `daily_stats` row with `plays` plays and the other figures derived from it.
+/// A day's row with `plays` plays and the other figures derived from it, in the sidecar's
+/// own copy and in `daily_stats`, as the rollup writes it.
 pub async fn daily(c: &Client, day: &str, plays: i32) {
-    c.execute(
-        "INSERT INTO daily_stats (stat_date, total_plays, unique_users, total_watch_minutes,
-             total_bytes_served, transcodes, direct_plays, direct_streams, library_size_total,
-             storage_used_bytes)
-         VALUES ($1::text::date, $2, 1, $2 * 10, $2 * 1000, 1, $2 - 1, 0, 4, 16000000100)",
-        &[&day, &plays],
-    )
-    .await
-    .expect("daily_stats");
+    for table in ["daily_stats", "sidecar_daily_stats"] {
+        c.execute(
+            &format!(
+                "INSERT INTO {table} (stat_date, total_plays, unique_users, total_watch_minutes,
+                     total_bytes_served, transcodes, direct_plays, direct_streams,
+                     transcode_failures, new_media_added, library_size_total, storage_used_bytes)
+                 VALUES ($1::text::date, $2, 1, $2 * 10, $2 * 1000, 1, $2 - 1, 0, 0, 0, 4,
+                     16000000100)"
+            ),
+            &[&day, &plays],
+        )
+        .await
+        .expect("daily row");
+    }
 }
 
 pub async fn seed(c: &Client) -> Seed {
@@ -335,6 +395,7 @@ pub async fn seed(c: &Client) -> Seed {
     )
     .await; // January
 
+    rebuild_summaries(c).await;
     Seed {
         alice,
         bob,

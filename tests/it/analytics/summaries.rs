@@ -95,7 +95,7 @@ async fn check(db: &TestDb, pool: &deadpool_postgres::Pool, step: &str) {
 }
 
 fn pool(db: &TestDb) -> deadpool_postgres::Pool {
-    cinevault_analytics::db::connect_pool(&db.url, 4, Duration::from_secs(10)).expect("pool")
+    cinevault_analytics::db::connect_pool(&db.url, 4, Duration::from_secs(10), chrono_tz::Tz::UTC).expect("pool")
 }
 
 #[tokio::test]
@@ -295,7 +295,7 @@ async fn the_sidecars_sessions_never_jit_compile() {
     // Options given in the URL are kept.
     let url = format!("{}?options=-c%20work_mem%3D7MB", db.url);
     let pool =
-        cinevault_analytics::db::connect_pool(&url, 1, Duration::from_secs(10)).expect("pool");
+        cinevault_analytics::db::connect_pool(&url, 1, Duration::from_secs(10), chrono_tz::Tz::UTC).expect("pool");
     let c = pool.get().await.expect("connection");
     let row = c
         .query_one(

@@ -22,7 +22,7 @@ async fn the_reaper_skips_sessions_and_transcodes_locked_by_a_writer_and_reaps_t
     .await
     .expect("user");
     c.execute(
-        "INSERT INTO media_items (id, title, media_type) VALUES ($1, 'Locks', 'movie')",
+        "INSERT INTO media_items (id, title, media_type) VALUES ($1, 'Locks', 'movies')",
         &[&item],
     )
     .await

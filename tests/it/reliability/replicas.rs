@@ -44,7 +44,7 @@ async fn three_replicas_alert_once_roll_up_once_and_keep_hosts_apart() {
     .await
     .expect("user");
     c.execute(
-        "INSERT INTO media_items (id, title, media_type) VALUES ($1, 'Replica', 'movie')",
+        "INSERT INTO media_items (id, title, media_type) VALUES ($1, 'Replica', 'movies')",
         &[&item],
     )
     .await
