@@ -84,6 +84,12 @@ pub struct DemoArgs {
     /// Seed for the random generator, so two demo databases hold the same data.
     #[arg(long, default_value_t = 25)]
     pub seed: u64,
+    /// Seed a database the way CineVault itself fills it (its schema on an empty database,
+    /// one stream_sessions row per HTTP request, never-ended transcodes, watch_history, its
+    /// collector's and rollup's rows) and serve in cinevault mode. Without it the demo is a
+    /// standalone database fed through the ingest API.
+    #[arg(long, env = "CINEVAULT_DEMO_CINEVAULT", action = ArgAction::SetTrue)]
+    pub cinevault: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -44,28 +44,14 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Rollup { config, range } => backfill(config, range).await,
-        Command::Demo { config, demo: args } => {
-            db::prepare_schema(&config).await?;
-            let mut client =
-                db::connect_one(config.database_url.expose(), config.db_timeout).await?;
-            let outcome =
-                demo::seed(&mut client, &args, config.time_zone(), &config.host()).await?;
-            println!("{outcome}");
-            drop(client);
-            if matches!(outcome, demo::Outcome::Seeded(_)) {
-                // The whole demo history gets its daily_stats now, not only the catch-up window.
-                let tz = config.time_zone();
-                let yesterday = rollup::yesterday(tz, chrono::Utc::now());
-                let first = yesterday - chrono::Duration::days(demo::HISTORY_DAYS);
-                let pool = db::connect_pool(
-        config.database_url.expose(),
-        2,
-        config.db_timeout,
-        config.db_timezone,
-    )?;
-                let days = rollup::rollup_range(&pool, tz, first, yesterday, |_, _, _| {}).await?;
-                println!("daily_stats computed for {days} days");
-            }
+        Command::Demo {
+            mut config,
+            demo: args,
+        } => {
+            // The demo makes its database: CineVault's own with --cinevault, else the
+            // sidecar's own.
+            config.database_mode = demo::database_mode(&args);
+            demo::prepare(&config, &args).await?;
             if args.seed_only {
                 return Ok(());
             }

@@ -1,5 +1,7 @@
 //! Writes the generated demo data in a handful of set-based statements (one UNNEST per
-//! table), inside the caller's transaction.
+//! table), inside the caller's transaction, into a standalone database (the sidecar's own
+//! core tables, with CineVault's names and types). The sessions are the ingest API's
+//! (`source = 'ingest'`): the standalone demo stands for a media server reporting through it.
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -15,12 +17,14 @@ fn col<T, U>(rows: &[T], f: impl Fn(&T) -> U) -> Vec<U> {
 pub async fn all(tx: &Transaction<'_>, d: &DemoData) -> anyhow::Result<()> {
     let l = &d.libraries;
     tx.execute(
-        "INSERT INTO libraries (id, name, library_type, created_at)
-         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::timestamptz[])",
+        "INSERT INTO libraries (id, name, media_type, created_at)
+         SELECT id, name, media_type::media_type, created_at
+         FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::timestamp[])
+           AS t(id, name, media_type, created_at)",
         &[
             &col(l, |x| x.id),
             &col(l, |x| x.name),
-            &col(l, |x| x.library_type),
+            &col(l, |x| x.media_type),
             &col(l, |x| x.created_at),
         ],
     )
@@ -29,12 +33,15 @@ pub async fn all(tx: &Transaction<'_>, d: &DemoData) -> anyhow::Result<()> {
 
     let u = &d.users;
     tx.execute(
-        "INSERT INTO users (id, username, is_admin, created_at)
-         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::bool[], $4::timestamptz[])",
+        "INSERT INTO users (id, username, role, is_active, created_at)
+         SELECT id, username, role::user_role, is_active, created_at
+         FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::bool[], $5::timestamp[])
+           AS t(id, username, role, is_active, created_at)",
         &[
             &col(u, |x| x.id),
             &col(u, |x| x.username.clone()),
-            &col(u, |x| x.is_admin),
+            &col(u, |x| x.role),
+            &col(u, |x| x.is_active),
             &col(u, |x| x.created_at),
         ],
     )
@@ -43,48 +50,83 @@ pub async fn all(tx: &Transaction<'_>, d: &DemoData) -> anyhow::Result<()> {
 
     let m = &d.media_items;
     tx.execute(
-        "INSERT INTO media_items (id, library_id, title, media_type, year, overview, poster_path,
-             genres, runtime_seconds, video_codec, audio_codec, resolution, hdr_format,
-             audio_format, container, file_path, file_size_bytes, created_at)
-         SELECT id, library_id, title, media_type, year, overview, poster_path,
-             string_to_array(genres, '|'), runtime_seconds, video_codec, audio_codec, resolution,
-             hdr_format, audio_format, container, file_path, file_size_bytes, created_at
+        "INSERT INTO media_items (id, library_id, title, media_type, year, description,
+             poster_path, duration_seconds, codec, audio_codec, resolution, hdr_format,
+             audio_format, container, file_path, file_size, added_at)
+         SELECT id, library_id, title, media_type::media_type, year, description, poster_path,
+             duration_seconds, codec, audio_codec, resolution, hdr_format, audio_format,
+             container, file_path, file_size, added_at
          FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::int[], $6::text[],
-             $7::text[], $8::text[], $9::int[], $10::text[], $11::text[], $12::text[], $13::text[],
-             $14::text[], $15::text[], $16::text[], $17::int8[], $18::timestamptz[])
-           AS t(id, library_id, title, media_type, year, overview, poster_path, genres,
-             runtime_seconds, video_codec, audio_codec, resolution, hdr_format, audio_format,
-             container, file_path, file_size_bytes, created_at)",
+             $7::text[], $8::int[], $9::text[], $10::text[], $11::text[], $12::text[],
+             $13::text[], $14::text[], $15::text[], $16::int8[], $17::timestamp[])
+           AS t(id, library_id, title, media_type, year, description, poster_path,
+             duration_seconds, codec, audio_codec, resolution, hdr_format, audio_format,
+             container, file_path, file_size, added_at)",
         &[
             &col(m, |x| x.id),
             &col(m, |x| x.library_id),
             &col(m, |x| x.title.clone()),
             &col(m, |x| x.media_type),
             &col(m, |x| x.year),
-            &col(m, |x| x.overview.clone()),
+            &col(m, |x| x.description.clone()),
             &col(m, |x| x.poster_path.clone()),
-            &col(m, |x| x.genres.join("|")),
-            &col(m, |x| x.runtime_seconds),
-            &col(m, |x| x.video_codec),
+            &col(m, |x| x.duration_seconds),
+            &col(m, |x| x.codec),
             &col(m, |x| x.audio_codec),
             &col(m, |x| x.resolution),
             &col(m, |x| x.hdr_format),
             &col(m, |x| x.audio_format),
             &col(m, |x| x.container),
             &col(m, |x| x.file_path.clone()),
-            &col(m, |x| x.file_size_bytes),
-            &col(m, |x| x.created_at),
+            &col(m, |x| x.file_size),
+            &col(m, |x| x.added_at),
         ],
     )
     .await
     .context("inserting demo media items")?;
 
+    // Genres as CineVault keeps them: one `tags` row per genre (category 'genre', slug
+    // unique across all categories), linked to the items through `media_tags`.
+    let mut genres: Vec<&str> = m.iter().flat_map(|x| x.genres.iter().copied()).collect();
+    genres.sort_unstable();
+    genres.dedup();
+    let tag_ids: Vec<Uuid> = (0..genres.len())
+        .map(|i| super::generate::demo_id("genre", i))
+        .collect();
+    tx.execute(
+        "INSERT INTO tags (id, name, slug, category)
+         SELECT id, name, slug, 'genre' FROM UNNEST($1::uuid[], $2::text[], $3::text[])
+           AS t(id, name, slug)
+         ON CONFLICT (slug) DO NOTHING",
+        &[
+            &tag_ids,
+            &genres,
+            &col(&genres, |g| super::generate::genre_slug(g)),
+        ],
+    )
+    .await
+    .context("inserting demo genres")?;
+    let links: Vec<(Uuid, String)> = m
+        .iter()
+        .flat_map(|x| x.genres.iter().map(|g| (x.id, super::generate::genre_slug(g))))
+        .collect();
+    tx.execute(
+        "INSERT INTO media_tags (media_item_id, tag_id)
+         SELECT DISTINCT l.item, t.id
+         FROM UNNEST($1::uuid[], $2::text[]) AS l(item, slug)
+         JOIN tags t ON t.slug = l.slug AND t.category = 'genre'
+         ON CONFLICT (media_item_id, tag_id) DO NOTHING",
+        &[&col(&links, |x| x.0), &col(&links, |x| x.1.clone())],
+    )
+    .await
+    .context("linking demo genres")?;
+
     let s = &d.sessions;
     tx.execute(
         "INSERT INTO stream_sessions (id, user_id, media_item_id, playback_type, quality, codec,
              resolution, container, bytes_served, duration_seconds, client_info, started_at,
-             ended_at, is_active, last_reported_at)
-         SELECT t.*, COALESCE(t.ended_at, now()) FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[],
+             ended_at, is_active, last_reported_at, source)
+         SELECT t.*, COALESCE(t.ended_at, now()), 'ingest' FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[],
              $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int8[], $10::int[],
              $11::text[], $12::timestamptz[], $13::timestamptz[], $14::bool[])
            AS t(id, user_id, media_item_id, playback_type, quality, codec, resolution, container,
@@ -184,5 +226,10 @@ pub async fn all(tx: &Transaction<'_>, d: &DemoData) -> anyhow::Result<()> {
     )
     .await
     .context("inserting demo system metrics")?;
+
+    // No trigger keeps the per-user summaries (migration 030): rebuilt from the plays now.
+    tx.execute("SELECT cv_rebuild_summaries()", &[])
+        .await
+        .context("rebuilding the per-user summaries")?;
     Ok(())
 }

@@ -1,8 +1,19 @@
-//! `cinevault-analytics demo`: seeds a realistic CineVault (libraries, ~2,000 items, 25
-//! users, 90 days of sessions, transcodes and stream errors, a week of system metrics).
-//! It never writes into a database that holds other data unless told to (`--force`), and
-//! a second run over its own demo data changes nothing.
+//! `cinevault-analytics demo`: seeds a realistic media server and serves the dashboard on it.
+//!
+//! - **Standalone** (the default): the sidecar's own database (`--database-mode
+//!   standalone`), as a media server reporting through the ingest API would fill it:
+//!   libraries, ~2,000 items, 25 users, 90 days of sessions, transcodes and stream errors,
+//!   a week of system metrics.
+//! - **CineVault** (`--cinevault`, [`cinevault`]): a database the way the real CineVault
+//!   fills its own (its schema, one row per HTTP request, never-ended transcode rows,
+//!   watch_history, its collector's and rollup's rows), with the sidecar beside it in
+//!   cinevault mode.
+//!
+//! Neither writes into a database that holds other data unless told to (`--force`), and a
+//! second run over its own demo data changes nothing.
 
+pub mod cinevault;
+mod cinevault_data;
 mod generate;
 mod insert;
 
@@ -14,7 +25,8 @@ use chrono_tz::Tz;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
-use crate::config::DemoArgs;
+use crate::config::{Config, DatabaseMode, DemoArgs};
+use crate::{db, rollup};
 
 pub use generate::{generate, DemoData};
 
@@ -98,4 +110,42 @@ pub async fn seed(
     insert::all(&tx, &data).await?;
     tx.commit().await.context("committing demo data")?;
     Ok(Outcome::Seeded(counts))
+}
+
+/// The kind of database the demo makes: CineVault's own with `--cinevault`, else the
+/// sidecar's own (whatever `--database-mode` says).
+pub fn database_mode(args: &DemoArgs) -> DatabaseMode {
+    if args.cinevault {
+        DatabaseMode::Cinevault
+    } else {
+        DatabaseMode::Standalone
+    }
+}
+
+/// The demo command's work before serving: seeds (once) and computes the daily figures.
+/// `config.database_mode` must be [`database_mode`]'s.
+pub async fn prepare(config: &Config, args: &DemoArgs) -> anyhow::Result<()> {
+    if args.cinevault {
+        return cinevault::prepare(config, args).await;
+    }
+    db::prepare_schema(config).await?;
+    let mut client = db::connect_one(config.database_url.expose(), config.db_timeout).await?;
+    let outcome = seed(&mut client, args, config.time_zone(), &config.host()).await?;
+    println!("{outcome}");
+    drop(client);
+    if matches!(outcome, Outcome::Seeded(_)) {
+        // The whole demo history gets its daily_stats now, not only the catch-up window.
+        let tz = config.time_zone();
+        let yesterday = rollup::yesterday(tz, Utc::now());
+        let first = yesterday - chrono::Duration::days(HISTORY_DAYS);
+        let pool = db::connect_pool(
+            config.database_url.expose(),
+            2,
+            config.db_timeout,
+            config.db_timezone,
+        )?;
+        let days = rollup::rollup_range(&pool, tz, first, yesterday, |_, _, _| {}).await?;
+        println!("daily_stats computed for {days} days");
+    }
+    Ok(())
 }

@@ -2,7 +2,6 @@
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use tokio_postgres::error::SqlState;
 use tokio_postgres::{GenericClient, Row};
 use uuid::Uuid;
 
@@ -160,28 +159,41 @@ pub enum Deleted {
     InUse(Vec<String>),
 }
 
-/// Deletes the channel unless rules use it. The foreign key decides, so a rule created at
-/// the same moment cannot be left pointing at nothing.
-pub async fn delete(client: &impl GenericClient, id: Uuid) -> anyhow::Result<Deleted> {
-    match client
-        .execute("DELETE FROM notification_channels WHERE id = $1", &[&id])
+/// Deletes the channel unless rules use it. The channel's row is locked first, so a rule
+/// created at the same moment (its foreign-key check locks the row too) either comes before
+/// the check and keeps the channel, or waits and then finds it gone: the key's ON DELETE
+/// CASCADE (CineVault's own rule) never takes a rule with it.
+pub async fn delete(client: &mut tokio_postgres::Client, id: Uuid) -> anyhow::Result<Deleted> {
+    let tx = client
+        .transaction()
         .await
-    {
-        Ok(0) => Ok(Deleted::NotFound),
-        Ok(_) => Ok(Deleted::Yes),
-        Err(e) if e.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) => {
-            let names = client
-                .query(
-                    "SELECT name FROM alert_rules WHERE channel_id = $1 ORDER BY name, id",
-                    &[&id],
-                )
-                .await
-                .context("listing the rules that use a channel")?
-                .iter()
-                .map(|r| r.get(0))
-                .collect();
-            Ok(Deleted::InUse(names))
-        }
-        Err(e) => Err(e).context("deleting a notification channel"),
+        .context("starting a transaction")?;
+    let found = tx
+        .query_opt(
+            "SELECT id FROM notification_channels WHERE id = $1 FOR UPDATE",
+            &[&id],
+        )
+        .await
+        .context("locking a notification channel")?;
+    if found.is_none() {
+        return Ok(Deleted::NotFound);
     }
+    let names: Vec<String> = tx
+        .query(
+            "SELECT name FROM alert_rules WHERE channel_id = $1 ORDER BY name, id",
+            &[&id],
+        )
+        .await
+        .context("listing the rules that use a channel")?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    if !names.is_empty() {
+        return Ok(Deleted::InUse(names));
+    }
+    tx.execute("DELETE FROM notification_channels WHERE id = $1", &[&id])
+        .await
+        .context("deleting a notification channel")?;
+    tx.commit().await.context("committing the deletion")?;
+    Ok(Deleted::Yes)
 }

@@ -152,7 +152,7 @@ pub async fn pass(pool: &Pool, rules: Rules, full: bool) -> anyhow::Result<Optio
     }
     tx.execute(
         "INSERT INTO cinevault_plays_state (id, scanned_to, rebuilt_at)
-         VALUES (true, $1, CASE WHEN $2 THEN $1 END)
+         VALUES (true, $1::timestamptz, CASE WHEN $2::bool THEN $1::timestamptz END)
          ON CONFLICT (id) DO UPDATE SET scanned_to = EXCLUDED.scanned_to,
              rebuilt_at = COALESCE(EXCLUDED.rebuilt_at, cinevault_plays_state.rebuilt_at)",
         &[&started, &since.is_none()],

@@ -40,16 +40,16 @@ pub const DIRTY_PAIRS: &str = "\
 SELECT DISTINCT user_id, media_item_id FROM (
     SELECT user_id, media_item_id FROM stream_sessions
     WHERE source = 'cinevault'
-      AND ($1::timestamptz IS NULL OR started_at >= $1 OR ended_at >= $1 OR is_active)
+      AND ($1::timestamptz IS NULL OR started_at >= $1::timestamptz OR ended_at >= $1::timestamptz OR is_active)
     UNION ALL
     SELECT user_id, media_item_id FROM cinevault_plays WHERE is_active OR $1::timestamptz IS NULL
     UNION ALL
     SELECT w.user_id, w.media_item_id FROM watch_history w
-    WHERE $1::timestamptz IS NOT NULL AND w.last_watched_at >= ($1 AT TIME ZONE cv_db_zone())
+    WHERE $1::timestamptz IS NOT NULL AND w.last_watched_at >= ($1::timestamptz AT TIME ZONE cv_db_zone())
     UNION ALL
     SELECT i.user_id, i.media_item_id FROM stream_sessions i
     WHERE $1::timestamptz IS NOT NULL AND i.source <> 'cinevault'
-      AND (i.is_active OR i.started_at >= $1)
+      AND (i.is_active OR i.started_at >= $1::timestamptz)
       AND EXISTS (SELECT 1 FROM stream_sessions c
                   WHERE c.source = 'cinevault' AND c.media_item_id = i.media_item_id
                     AND c.user_id = i.user_id)
@@ -201,7 +201,7 @@ WITH pairs AS (
     GROUP BY user_id
 ), activity AS (
     INSERT INTO user_activity_deltas (user_id, plays, watch_seconds, last_active, recompute)
-    SELECT user_id, plays, secs, seen_new, seen_new IS NULL OR seen_new < seen_old
+    SELECT user_id, plays, secs, seen_new, seen_new IS NULL OR COALESCE(seen_new < seen_old, false)
     FROM per_user
     WHERE plays <> 0 OR secs <> 0 OR seen_new IS DISTINCT FROM seen_old
 ), genres AS (

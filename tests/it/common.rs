@@ -314,11 +314,18 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(config: Config) -> Self {
+        let app = Self::start(config).await;
+        app.wait_ready().await;
+        app
+    }
+
+    /// The real server, started without waiting for it to be ready.
+    pub async fn start(config: Config) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let shutdown = CancellationToken::new();
         let handle = tokio::spawn(cinevault_analytics::run(config, listener, shutdown.clone()));
-        let app = Self {
+        Self {
             base: format!("http://{addr}"),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
@@ -326,9 +333,7 @@ impl TestApp {
                 .expect("client"),
             shutdown,
             handle,
-        };
-        app.wait_ready().await;
-        app
+        }
     }
 
     /// Polls /readyz until 200 (no fixed sleeps).

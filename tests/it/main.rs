@@ -5,6 +5,7 @@ mod common;
 mod alerts;
 mod analytics;
 mod auth;
+mod cinevault;
 mod collection;
 mod commands;
 mod demo;

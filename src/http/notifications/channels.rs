@@ -239,8 +239,8 @@ pub async fn remove(
     State(state): State<AppState>,
     ApiPath(IdPath { id: Id(id) }): ApiPath<IdPath>,
 ) -> AppResult<StatusCode> {
-    let client = state.pool.get().await?;
-    match channels::delete(&**client, id).await? {
+    let mut client = state.pool.get().await?;
+    match channels::delete(&mut client, id).await? {
         Deleted::Yes => {
             tracing::info!(channel.id = %id, "notification channel deleted");
             Ok(StatusCode::NO_CONTENT)

@@ -1,38 +1,41 @@
 //! The per-user summaries behind `users/activity` (migration 030) must always equal a scan of
-//! every session: before the deltas are folded, after, after a rebuild, and while ingest and
-//! folds run at once.
+//! every play: after each change the sidecar's own writers make (the ingest API's
+//! statements, the plays worker on CineVault's rows), before the deltas are folded and
+//! after, while writers and folds run at once; and after a recompute, whatever was changed
+//! behind the sidecar's back (CineVault's deletes, genres edited in its tables).
 
 use std::time::Duration;
 
 use cinevault_analytics::analytics::users;
+use cinevault_analytics::ingest::{apply, Event};
 use cinevault_analytics::workers::summaries;
+use serde_json::json;
 use tokio_postgres::Client;
 use uuid::Uuid;
 
-use super::seed::{item, seed, session, user};
+use super::seed::{item, rebuild_summaries, seed, set_genres, user};
 use crate::common::TestDb;
 
-/// The per-user figures computed from every session, as the endpoint did before migration
-/// 030: the reference the summaries must match.
+/// The per-user figures computed from every play: the reference the summaries must match.
 const USERS_BY_SCAN: &str = "\
-WITH plays AS (
-    SELECT user_id, count(*) AS plays, COALESCE(sum(duration_seconds), 0) / 60 AS minutes,
-           max(CASE WHEN is_active THEN GREATEST(started_at, last_reported_at)
-                    ELSE GREATEST(started_at, ended_at) END) AS last_active
-    FROM stream_sessions GROUP BY user_id
+WITH per_user AS (
+    SELECT user_id, count(*) AS plays, COALESCE(sum(watch_seconds), 0) / 60 AS minutes,
+           max(last_active) AS last_active
+    FROM plays GROUP BY user_id
 ), genre_plays AS (
-    SELECT s.user_id, g.genre, count(*) AS n
-    FROM stream_sessions s
-    JOIN media_items m ON m.id = s.media_item_id
-    CROSS JOIN LATERAL (SELECT DISTINCT x FROM unnest(m.genres) AS x WHERE btrim(x) <> '')
-        AS g(genre)
-    GROUP BY s.user_id, g.genre
+    SELECT p.user_id, g.genre, count(*) AS n
+    FROM plays p
+    CROSS JOIN LATERAL (
+        SELECT DISTINCT btrim(t.name::text) FROM media_tags mt JOIN tags t ON t.id = mt.tag_id
+        WHERE mt.media_item_id = p.media_item_id AND t.category = 'genre'
+          AND btrim(t.name::text) <> '') AS g(genre)
+    GROUP BY p.user_id, g.genre
 ), favorite AS (
     SELECT DISTINCT ON (user_id) user_id, genre FROM genre_plays ORDER BY user_id, n DESC, genre
 )
-SELECT u.id, u.username, COALESCE(p.plays, 0)::int8, COALESCE(p.minutes, 0)::int8,
+SELECT u.id, u.username::text, COALESCE(p.plays, 0)::int8, COALESCE(p.minutes, 0)::int8,
        p.last_active, f.genre
-FROM users u LEFT JOIN plays p ON p.user_id = u.id LEFT JOIN favorite f ON f.user_id = u.id
+FROM users u LEFT JOIN per_user p ON p.user_id = u.id LEFT JOIN favorite f ON f.user_id = u.id
 ORDER BY 3 DESC, u.username, u.id";
 
 type UserRow = (
@@ -95,7 +98,26 @@ async fn check(db: &TestDb, pool: &deadpool_postgres::Pool, step: &str) {
 }
 
 fn pool(db: &TestDb) -> deadpool_postgres::Pool {
-    cinevault_analytics::db::connect_pool(&db.url, 4, Duration::from_secs(10), chrono_tz::Tz::UTC).expect("pool")
+    cinevault_analytics::db::connect_pool(&db.url, 4, Duration::from_secs(10), chrono_tz::Tz::UTC)
+        .expect("pool")
+}
+
+/// Applies events through the ingest API's own statements, in one transaction.
+async fn ingest(pool: &deadpool_postgres::Pool, events: &[serde_json::Value]) {
+    let mut c = pool.get().await.expect("connection");
+    let tx = c.transaction().await.expect("transaction");
+    for e in events {
+        let event: Event = serde_json::from_value(e.clone()).expect("event");
+        apply::apply(&tx, &event)
+            .await
+            .unwrap_or_else(|r| panic!("{e}: {:?}", r.into_app_error("")));
+    }
+    tx.commit().await.expect("commit");
+}
+
+fn start(id: Uuid, user: Uuid, item: Uuid, at: &str) -> serde_json::Value {
+    json!({"type": "session_start", "id": id, "user_id": user, "media_item_id": item,
+           "playback_type": "direct_play", "started_at": at})
 }
 
 #[tokio::test]
@@ -107,104 +129,84 @@ async fn summaries_match_a_full_scan_through_every_kind_of_change() {
     let s = seed(&c).await;
     check(&db, &pool, "seeded").await;
 
-    // Several sessions in one statement, two users, genre lists with a repeat and a blank.
+    // Several starts in one transaction, two users, an item whose genres repeat.
     let dup = item(
         &c,
         Some(s.shows),
         "Repeats",
-        "'episode', 1200, '{Comedy,Comedy,\"  \",Horror}', 'x', '/p.jpg', 2020, 'h264', 'aac',
+        "'episode', 1200, '{Comedy,comedy,\"  \",Horror}', 'x', '/p.jpg', 2020, 'h264', 'aac',
          '720p', NULL, NULL, 42",
     )
     .await;
-    c.execute(
-        "INSERT INTO stream_sessions (user_id, media_item_id, started_at, duration_seconds,
-             is_active, ended_at, last_reported_at)
-         SELECT u, $3, '2026-03-29T13:00:00Z'::timestamptz + n * interval '1 minute', 90 * n,
-                false, '2026-03-29T14:00:00Z'::timestamptz + n * interval '1 minute',
-                '2026-03-29T14:00:00Z'::timestamptz
-         FROM unnest(ARRAY[$1::uuid, $2::uuid, $1::uuid]) WITH ORDINALITY AS x(u, n)",
-        &[&s.carol, &s.bob, &dup],
-    )
-    .await
-    .expect("bulk insert");
-    check(&db, &pool, "bulk insert").await;
-
-    // Progress on the active session (s4), then its stop with an end before its last report:
-    // the user's last activity moves back.
-    let s4 = s.sessions[3];
-    c.execute(
-        "UPDATE stream_sessions SET duration_seconds = duration_seconds + 600,
-             last_reported_at = last_reported_at + interval '10 minutes' WHERE id = $1",
-        &[&s4],
-    )
-    .await
-    .expect("progress");
-    check(&db, &pool, "progress").await;
-    c.execute(
-        "UPDATE stream_sessions SET is_active = false, ended_at = started_at + interval '1 minute'
-         WHERE id = $1",
-        &[&s4],
-    )
-    .await
-    .expect("stop");
-    check(&db, &pool, "stop earlier than the last report").await;
-
-    // A session moved to another user, another to another item.
-    c.execute(
-        "UPDATE stream_sessions SET user_id = $2 WHERE id = $1",
-        &[&s.sessions[0], &s.carol],
-    )
-    .await
-    .expect("move user");
-    c.execute(
-        "UPDATE stream_sessions SET media_item_id = $2 WHERE id = $1",
-        &[&s.sessions[1], &s.pilot],
-    )
-    .await
-    .expect("move item");
-    check(&db, &pool, "sessions moved").await;
-
-    // The catalogue changes under the sessions: an item's genres edited directly in the
-    // table (as CineVault does; an edit through the ingest API is applied at once, see
-    // tests/it/ingest.rs) is taken in by the recompute; a new and a deleted item change nothing.
-    c.execute(
-        "UPDATE media_items SET genres = '{Thriller,Action}' WHERE id = $1",
-        &[&s.storm],
-    )
-    .await
-    .expect("genres");
-    let unplayed = item(
-        &c,
-        Some(s.movies),
-        "Unplayed",
-        "'movie', 100, '{Drama}', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 1000",
+    let (a, b, d) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    ingest(
+        &pool,
+        &[
+            start(a, s.carol, dup, "2026-03-29T13:01:00Z"),
+            start(b, s.bob, dup, "2026-03-29T13:02:00Z"),
+            start(d, s.carol, dup, "2026-03-29T13:03:00Z"),
+            // A retry changes nothing.
+            start(a, s.carol, dup, "2026-03-29T13:01:00Z"),
+        ],
     )
     .await;
-    c.execute("DELETE FROM media_items WHERE id = $1", &[&unplayed])
-        .await
-        .expect("delete item");
-    assert!(summaries::rebuild(&pool).await.expect("rebuild"));
-    check(&db, &pool, "catalogue edits").await;
+    check(&db, &pool, "starts").await;
 
-    // Sessions deleted, among them a user's latest.
-    c.execute(
-        "DELETE FROM stream_sessions WHERE id = ANY($1)",
-        &[&vec![s.sessions[2], s.sessions[6]]],
+    // Progress, then a stop whose end is before the last report: the last activity moves back.
+    ingest(
+        &pool,
+        &[
+            json!({"type": "session_progress", "session_id": a, "bytes_served": 10,
+                   "duration_seconds": 600, "reported_at": "2026-03-29T13:20:00Z"}),
+            json!({"type": "session_progress", "session_id": d, "bytes_served": 10,
+                   "duration_seconds": 60, "reported_at": "2026-03-29T13:30:00Z"}),
+        ],
     )
-    .await
-    .expect("delete sessions");
-    check(&db, &pool, "sessions deleted").await;
+    .await;
+    check(&db, &pool, "progress").await;
+    ingest(
+        &pool,
+        &[
+            json!({"type": "session_stop", "session_id": d, "duration_seconds": 70,
+                   "ended_at": "2026-03-29T13:04:00Z"}),
+            json!({"type": "session_stop", "session_id": a}),
+        ],
+    )
+    .await;
+    check(&db, &pool, "stop earlier than the last report").await;
+
+    // A genre edit through the ingest API moves the item's plays at once.
+    ingest(
+        &pool,
+        &[json!({"type": "media_item", "id": dup, "library_id": s.shows, "title": "Repeats",
+                 "media_type": "tv_shows", "genres": ["Thriller", "horror", "Action"]})],
+    )
+    .await;
+    check(&db, &pool, "genres edited through the ingest API").await;
 
     // A rolled-back transaction leaves nothing behind.
-    c.batch_execute(
-        "BEGIN; UPDATE stream_sessions SET duration_seconds = duration_seconds + 1000000;
-         UPDATE media_items SET file_size_bytes = 1; ROLLBACK;",
-    )
-    .await
-    .expect("rollback");
+    {
+        let mut conn = pool.get().await.expect("connection");
+        let tx = conn.transaction().await.expect("tx");
+        let event: Event =
+            serde_json::from_value(start(Uuid::new_v4(), s.alice, s.harbor, "2026-03-29T15:00:00Z"))
+                .expect("event");
+        apply::apply(&tx, &event).await.expect("applied");
+        tx.rollback().await.expect("rollback");
+    }
     check(&db, &pool, "rolled back").await;
 
-    // A rebuild from scratch gives the same figures; a damaged summary heals with it.
+    // Changes behind the sidecar's back (CineVault deleting an item, which takes its sessions;
+    // genres edited in its tables) are taken in by the recompute.
+    c.execute("DELETE FROM media_items WHERE id = $1", &[&s.storm])
+        .await
+        .expect("delete item");
+    set_genres(&c, s.pilot, &["Drama".into(), "Satire".into()]).await;
+    assert_ne!(by_summary(&c).await, by_scan(&c).await, "stale until recomputed");
+    assert!(summaries::rebuild(&pool).await.expect("rebuild"));
+    check(&db, &pool, "recomputed").await;
+
+    // A damaged summary heals with the recompute too.
     c.batch_execute(
         "UPDATE user_activity_totals SET plays = plays + 100; DELETE FROM user_genre_plays;",
     )
@@ -221,11 +223,11 @@ async fn summaries_stay_exact_while_ingest_and_folds_run_at_once() {
     let pool = pool(&db);
     let c = db.client().await;
     let s = seed(&c).await;
-    let names = ["u0", "u1", "u2", "u3", "u4", "u5"];
     let mut people = vec![s.alice, s.bob];
-    for n in names {
+    for n in ["u0", "u1", "u2", "u3", "u4", "u5"] {
         people.push(user(&c, n).await);
     }
+    rebuild_summaries(&c).await;
     let items = [s.harbor, s.storm, s.pilot, s.loose];
 
     let stop = tokio_util::sync::CancellationToken::new();
@@ -243,33 +245,26 @@ async fn summaries_stay_exact_while_ingest_and_folds_run_at_once() {
     };
     let mut writers = Vec::new();
     for w in 0..6usize {
-        let db_url = db.url.clone();
+        let pool = pool.clone();
         let people = people.clone();
         writers.push(tokio::spawn(async move {
-            let mut c = crate::common::connect(&db_url).await;
             for i in 0..40usize {
-                let tx = c.transaction().await.expect("tx");
                 // Each transaction touches two users in an order that differs by writer.
                 let (a, b) = (people[(w + i) % people.len()], people[(w * 3 + i) % people.len()]);
                 let it = items[(w + i) % items.len()];
-                let id = session(&tx, a, it, "direct_play", "2026-03-20T10:00:00Z", 60, 1, true).await;
-                session(&tx, b, it, "transcode", "2026-03-21T10:00:00Z", 30, 1, false).await;
-                tx.execute(
-                    "UPDATE stream_sessions SET duration_seconds = duration_seconds + $2,
-                         last_reported_at = last_reported_at + interval '1 minute' WHERE id = $1",
-                    &[&id, &(i as i32)],
+                let (x, y) = (Uuid::new_v4(), Uuid::new_v4());
+                ingest(
+                    &pool,
+                    &[
+                        start(x, a, it, "2026-03-20T10:00:00Z"),
+                        start(y, b, it, "2026-03-21T10:00:00Z"),
+                        json!({"type": "session_progress", "session_id": x, "bytes_served": 1,
+                               "duration_seconds": i, "reported_at": "2026-03-20T10:05:00Z"}),
+                        json!({"type": "session_stop", "session_id": y, "duration_seconds": 30,
+                               "ended_at": "2026-03-21T10:00:30Z"}),
+                    ],
                 )
-                .await
-                .expect("progress");
-                if i % 5 == 0 {
-                    tx.execute(
-                        "UPDATE media_items SET file_size_bytes = file_size_bytes + 1 WHERE id = $1",
-                        &[&it],
-                    )
-                    .await
-                    .expect("resize");
-                }
-                tx.commit().await.expect("commit");
+                .await;
             }
         }));
     }
@@ -278,10 +273,7 @@ async fn summaries_stay_exact_while_ingest_and_folds_run_at_once() {
     }
     stop.cancel();
     let folds = folder.await.expect("folder");
-    assert!(
-        folds > 1,
-        "the folder ran during the writes ({folds} folds)"
-    );
+    assert!(folds > 1, "the folder ran during the writes ({folds} folds)");
     check(&db, &pool, "after concurrent ingest").await;
 }
 
@@ -295,17 +287,23 @@ async fn the_sidecars_sessions_never_jit_compile() {
     // Options given in the URL are kept.
     let url = format!("{}?options=-c%20work_mem%3D7MB", db.url);
     let pool =
-        cinevault_analytics::db::connect_pool(&url, 1, Duration::from_secs(10), chrono_tz::Tz::UTC).expect("pool");
+        cinevault_analytics::db::connect_pool(&url, 1, Duration::from_secs(10), chrono_tz::Tz::UTC)
+            .expect("pool");
     let c = pool.get().await.expect("connection");
     let row = c
         .query_one(
-            "SELECT current_setting('jit'), current_setting('work_mem')",
+            "SELECT current_setting('jit'), current_setting('work_mem'),
+                    current_setting('cinevault_analytics.db_timezone')",
             &[],
         )
         .await
         .expect("settings");
     assert_eq!(
-        (row.get::<_, String>(0), row.get::<_, String>(1)),
-        ("off".into(), "7MB".into())
+        (
+            row.get::<_, String>(0),
+            row.get::<_, String>(1),
+            row.get::<_, String>(2)
+        ),
+        ("off".into(), "7MB".into(), "UTC".into())
     );
 }

@@ -103,11 +103,11 @@ pub struct Cascaded {
 // ─────────────── CineVault's statements (exact text) ───────────────
 
 // analytics_repository.go:26 CreateStreamSession
-const CREATE_STREAM_SESSION: &str = "INSERT INTO stream_sessions (id, user_id, media_item_id, playback_type, quality, codec, resolution, container, client_info, started_at, is_active)
+pub const CREATE_STREAM_SESSION: &str = "INSERT INTO stream_sessions (id, user_id, media_item_id, playback_type, quality, codec, resolution, container, client_info, started_at, is_active)
 \t\tVALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)";
 
 // analytics_repository.go:34 EndStreamSession
-const END_STREAM_SESSION: &str = "UPDATE stream_sessions SET ended_at=$1, is_active=false, bytes_served=$2, duration_seconds=$3 WHERE id=$4";
+pub const END_STREAM_SESSION: &str = "UPDATE stream_sessions SET ended_at=$1, is_active=false, bytes_served=$2, duration_seconds=$3 WHERE id=$4";
 
 // analytics_repository.go:40 GetActiveStreams
 const GET_ACTIVE_STREAMS: &str = "SELECT ss.id, ss.user_id, ss.media_item_id, ss.playback_type, ss.quality, ss.codec, ss.resolution,
@@ -153,7 +153,7 @@ const RECENT_TRANSCODES: &str = "SELECT th.id, th.media_item_id, th.user_id, th.
 \t\tORDER BY th.started_at DESC LIMIT $1";
 
 // analytics_repository.go:168 RecordSystemMetrics
-const RECORD_SYSTEM_METRICS: &str = "INSERT INTO system_metrics (id, cpu_percent, memory_percent, memory_used_mb, gpu_encoder_percent, gpu_memory_percent, gpu_temp_celsius, disk_total_gb, disk_used_gb, disk_free_gb, active_streams, active_transcodes, recorded_at)
+pub const RECORD_SYSTEM_METRICS: &str = "INSERT INTO system_metrics (id, cpu_percent, memory_percent, memory_used_mb, gpu_encoder_percent, gpu_memory_percent, gpu_temp_celsius, disk_total_gb, disk_used_gb, disk_free_gb, active_streams, active_transcodes, recorded_at)
 \t\tVALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)";
 
 // analytics_repository.go:178 GetLatestMetrics
@@ -165,7 +165,7 @@ const METRICS_HISTORY: &str = "SELECT id, cpu_percent, memory_percent, memory_us
 \t\tFROM system_metrics WHERE recorded_at >= $1 ORDER BY recorded_at ASC";
 
 // analytics_repository.go:209 CleanupOldMetrics
-const CLEANUP_OLD_METRICS: &str = "DELETE FROM system_metrics WHERE recorded_at < $1";
+pub const CLEANUP_OLD_METRICS: &str = "DELETE FROM system_metrics WHERE recorded_at < $1";
 
 // analytics_repository.go:224 and :227 GetAnalyticsOverview (plays today, plays this week)
 const OVERVIEW_PLAYS_SINCE: &str = "SELECT COUNT(*) FROM stream_sessions WHERE started_at >= $1";
@@ -253,7 +253,7 @@ const DAILY_TRENDS: &str = "SELECT id, stat_date, total_plays, unique_users, tot
 \t\tFROM daily_stats WHERE stat_date >= $1 AND stat_date <= $2 ORDER BY stat_date ASC";
 
 // analytics_repository.go:458 UpsertDailyStat
-const UPSERT_DAILY_STAT: &str = "INSERT INTO daily_stats (id, stat_date, total_plays, unique_users, total_watch_minutes, total_bytes_served, transcodes, direct_plays, direct_streams, transcode_failures, new_media_added, library_size_total, storage_used_bytes)
+pub const UPSERT_DAILY_STAT: &str = "INSERT INTO daily_stats (id, stat_date, total_plays, unique_users, total_watch_minutes, total_bytes_served, transcodes, direct_plays, direct_streams, transcode_failures, new_media_added, library_size_total, storage_used_bytes)
 \t\tVALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
 \t\tON CONFLICT (stat_date) DO UPDATE SET
 \t\t\ttotal_plays=$3, unique_users=$4, total_watch_minutes=$5, total_bytes_served=$6,
@@ -324,11 +324,11 @@ const LIST_ENABLED_ALERT_RULES: &str = "SELECT ar.id, ar.name, ar.condition_type
 \t\tORDER BY ar.created_at ASC";
 
 // notification_repository.go:156 UpdateLastTriggered
-const UPDATE_LAST_TRIGGERED: &str =
+pub const UPDATE_LAST_TRIGGERED: &str =
     "UPDATE alert_rules SET last_triggered_at = CURRENT_TIMESTAMP WHERE id = $1";
 
 // notification_repository.go:164 LogAlert
-const LOG_ALERT: &str =
+pub const LOG_ALERT: &str =
     "INSERT INTO alert_log (id, rule_id, channel_id, message, success, error_detail, sent_at)
 \t\tVALUES ($1,$2,$3,$4,$5,$6,CURRENT_TIMESTAMP)";
 
