@@ -71,9 +71,11 @@ BEGIN
             WHEN 'adult_movies' THEN 'adult_movies'
             ELSE 'other_videos' END)::media_type;
     ALTER TABLE media_items ALTER COLUMN media_type SET DEFAULT 'movies';
+    -- CineVault's added_at (and 001's) may be NULL; the first release's created_at was NOT NULL.
     EXECUTE format('ALTER TABLE media_items ALTER COLUMN added_at DROP DEFAULT,
                         ALTER COLUMN added_at TYPE timestamp USING added_at AT TIME ZONE %L,
-                        ALTER COLUMN added_at SET DEFAULT CURRENT_TIMESTAMP', zone);
+                        ALTER COLUMN added_at SET DEFAULT CURRENT_TIMESTAMP,
+                        ALTER COLUMN added_at DROP NOT NULL', zone);
     ALTER INDEX IF EXISTS idx_media_items_created RENAME TO idx_media_items_added;
 
     -- Genres: one tag per distinct name (CineVault's slug: lower case, spaces as dashes).

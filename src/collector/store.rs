@@ -61,20 +61,22 @@ pub async fn insert(state: &AppState, s: &Snapshot) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// CineVault's collector deletes every row older than this, whoever wrote it.
+const CINEVAULT_RETENTION: chrono::Duration = chrono::Duration::days(30);
+
 /// Rows of this host older than this are moved to `system_metrics_archive` on CineVault's
-/// database when the retention is longer: CineVault's collector deletes every row older than
-/// 30 days, whoever wrote it.
+/// database when the retention is longer than CineVault's (a day before its purge).
 const CINEVAULT_PURGE_AGE: chrono::Duration = chrono::Duration::days(29);
 
 /// Deletes rows older than the retention, a batch at a time; one replica at a time. Beside
-/// CineVault with a retention beyond 29 days, this host's older rows are kept in the archive
-/// first (and purged from there at the retention).
+/// CineVault with a retention beyond its 30 days, this host's rows older than 29 days are
+/// kept in the archive first (and purged from there at the retention).
 pub async fn purge(state: &AppState) -> anyhow::Result<u64> {
     let retention = chrono::Duration::from_std(state.config.metrics_retention)
         .unwrap_or(chrono::Duration::days(30));
     let cutoff = Utc::now() - retention;
     let archive_before =
-        (state.is_cinevault() && retention > CINEVAULT_PURGE_AGE).then(|| Utc::now() - CINEVAULT_PURGE_AGE);
+        (state.is_cinevault() && retention > CINEVAULT_RETENTION).then(|| Utc::now() - CINEVAULT_PURGE_AGE);
     let mut client = state
         .pool
         .get()

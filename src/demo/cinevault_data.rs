@@ -27,7 +27,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{Datelike, DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -192,8 +192,6 @@ pub struct Data {
     pub daily: Vec<Daily>,
     /// Times someone pressed play (a track, an episode, a movie).
     pub viewings: usize,
-    /// When the demo's CineVault restarted (requests it cut were never ended).
-    pub restart_at: DateTime<Utc>,
 }
 
 impl Data {
@@ -359,7 +357,6 @@ pub fn generate(rng: &mut StdRng, now: DateTime<Utc>, tz: Tz) -> Data {
         metrics,
         daily,
         viewings: sim.viewings,
-        restart_at,
     }
 }
 
@@ -432,7 +429,13 @@ fn movie_spec(rng: &mut StdRng, uhd: bool) -> VideoSpec {
     } else {
         weighted(
             rng,
-            &[("1080p", 60), ("720p", 20), ("4K", 4), ("480p", 9), ("SD", 7)],
+            &[
+                ("1080p", 60),
+                ("720p", 20),
+                ("4K", 4),
+                ("480p", 9),
+                ("SD", 7),
+            ],
         )
     };
     let codec = match resolution {
@@ -527,7 +530,15 @@ fn video_item(
             format!(
                 "When the {} falls silent, {} must cross the {} before the {} is lost.",
                 pick(rng, NOUNS).to_lowercase(),
-                pick(rng, &["a retired pilot", "two sisters", "a young archivist", "the crew"]),
+                pick(
+                    rng,
+                    &[
+                        "a retired pilot",
+                        "two sisters",
+                        "a young archivist",
+                        "the crew"
+                    ]
+                ),
                 pick(rng, NOUNS).to_lowercase(),
                 pick(rng, NOUNS).to_lowercase(),
             )
@@ -744,8 +755,12 @@ fn media_items(rng: &mut StdRng, libs: &[Library], now: DateTime<Utc>) -> Vec<Me
                     break 'show;
                 }
                 let episode_title = format!("The {} {}", pick(rng, ADJECTIVES), pick(rng, NOUNS));
-                let file_name = format!("{name} - S{season:02}E{e:02} - {episode_title}.{container}");
-                let path = format!("{}/{name} ({year})/Season {season:02}/{file_name}", lib.path);
+                let file_name =
+                    format!("{name} - S{season:02}E{e:02} - {episode_title}.{container}");
+                let path = format!(
+                    "{}/{name} ({year})/Season {season:02}/{file_name}",
+                    lib.path
+                );
                 if !paths.insert(path.clone()) {
                     continue;
                 }
@@ -930,10 +945,26 @@ fn users(rng: &mut StdRng, now: DateTime<Utc>) -> Vec<User> {
         f64,
     );
     let plan: [Plan; 13] = [
-        ("admin", "Chris", "Walker", "admin", 8, [40, 40, 5, 15], 0.05),
+        (
+            "admin",
+            "Chris",
+            "Walker",
+            "admin",
+            8,
+            [40, 40, 5, 15],
+            0.05,
+        ),
         ("emma", "Emma", "Walker", "user", 10, [35, 50, 5, 10], 0.05),
         ("liam", "Liam", "Okafor", "user", 9, [50, 45, 5, 0], 0.08),
-        ("olivia", "Olivia", "Brandt", "user", 7, [30, 65, 5, 0], 0.06),
+        (
+            "olivia",
+            "Olivia",
+            "Brandt",
+            "user",
+            7,
+            [30, 65, 5, 0],
+            0.06,
+        ),
         ("noah", "Noah", "Kessler", "user", 6, [55, 45, 0, 0], 0.55),
         ("ava", "Ava", "Lindqvist", "user", 5, [45, 50, 5, 0], 0.1),
         ("lucas", "Lucas", "Moreau", "user", 5, [60, 40, 0, 0], 0.12),
@@ -941,7 +972,15 @@ fn users(rng: &mut StdRng, now: DateTime<Utc>) -> Vec<User> {
         ("ethan", "Ethan", "Price", "user", 4, [35, 30, 35, 0], 0.1),
         ("sofia", "Sofia", "Ricci", "user", 3, [10, 20, 70, 0], 0.0),
         ("mason", "Mason", "Reid", "user", 3, [60, 40, 0, 0], 0.15),
-        ("grandpa", "Walter", "Walker", "user", 2, [70, 30, 0, 0], 0.6),
+        (
+            "grandpa",
+            "Walter",
+            "Walker",
+            "user",
+            2,
+            [70, 30, 0, 0],
+            0.6,
+        ),
         ("guest", "", "", "guest", 1, [60, 40, 0, 0], 0.2),
     ];
     let devices_pool: &[&'static str] = &[
@@ -959,9 +998,7 @@ fn users(rng: &mut StdRng, now: DateTime<Utc>) -> Vec<User> {
         UA_CHROMECAST,
     ];
     let mut users = Vec::with_capacity(15);
-    for (i, &(name, first, last, role, weight, taste, transcode_share)) in
-        plan.iter().enumerate()
-    {
+    for (i, &(name, first, last, role, weight, taste, transcode_share)) in plan.iter().enumerate() {
         let created = match name {
             "admin" => now - Duration::days(420),
             "guest" => now - Duration::days(12) - Duration::minutes(rng.gen_range(0..600)),
@@ -1002,7 +1039,9 @@ fn users(rng: &mut StdRng, now: DateTime<Utc>) -> Vec<User> {
     }
     // Household sub-profiles, as handleCreateSubProfile makes them: "<master>_<slug>",
     // "<username>@household.local", an unusable password hash, role user, the master as parent.
-    let subs: [(usize, &str, bool, &str, u32, [u32; 4]); 2] = [
+    // (master, display name, kids' profile, rating cap, weight, taste)
+    type Sub = (usize, &'static str, bool, &'static str, u32, [u32; 4]);
+    let subs: [Sub; 2] = [
         (0, "Kids", true, "PG", 6, [40, 60, 0, 0]),
         (2, "Teen", false, "PG-13", 5, [40, 50, 10, 0]),
     ];
@@ -1104,7 +1143,7 @@ fn plan_direct(
     let mut position = position;
     if kind == "direct_play" {
         // The <video> element's metadata probe and its range request for the index.
-        for _ in 0..rng.gen_range(1..3) {
+        for _ in 0..rng.gen_range(2..4) {
             let secs = rng.gen_range(0..2);
             reqs.push(Req {
                 playback_type: kind,
@@ -1116,11 +1155,11 @@ fn plan_direct(
     }
     // Where the playback is interrupted: seeks, and (for mpegts) a burst of skips.
     let mut cuts: Vec<i64> = Vec::new();
-    let seeks = weighted(rng, &[(0, 55), (1, 28), (2, 12), (3, 5)]);
+    let seeks = weighted(rng, &[(0, 40), (1, 30), (2, 18), (3, 12)]);
     for _ in 0..seeks {
         cuts.push(rng.gen_range(0..watch.max(2)));
     }
-    let burst_at = (kind == "direct_stream" && rng.gen_bool(0.45))
+    let burst_at = (kind == "direct_stream" && rng.gen_bool(0.55))
         .then(|| rng.gen_range(15..(watch / 3).max(20)));
     if let Some(b) = burst_at {
         cuts.push(b);
@@ -1263,7 +1302,7 @@ impl Sim {
         for back in (0..HISTORY_DAYS).rev() {
             let day = today - Duration::days(back);
             let weekend = matches!(day.format("%a").to_string().as_str(), "Fri" | "Sat" | "Sun");
-            let base: i32 = if weekend { 32 } else { 22 };
+            let base: i32 = if weekend { 40 } else { 28 };
             for _ in 0..rng.gen_range(base - 5..base + 6) {
                 let user = weighted(rng, &user_weights);
                 let u = &users[user];
@@ -1275,9 +1314,9 @@ impl Sim {
                         &hours
                     },
                 );
-                let start = local_to_utc(tz, day, hour * 3600 + rng.gen_range(0..3600))
-                    + millis(rng);
-                let live = start >= u.active_from && u.active_until.is_none_or(|t| start < t);
+                let start =
+                    local_to_utc(tz, day, hour * 3600 + rng.gen_range(0..3600)) + millis(rng);
+                let live = start >= u.active_from && u.active_until.map_or(true, |t| start < t);
                 if !live || start >= self.now - Duration::minutes(2) {
                     continue;
                 }
@@ -1357,8 +1396,7 @@ impl Sim {
         // episode remuxed, and a 4K movie transcoded, all started within the last hour.
         let now = self.now;
         let movie = catalogue.movies.iter().copied().find(|&i| {
-            items[i].container == "mp4"
-                && items[i].added_at < (now - Duration::days(1)).naive_utc()
+            items[i].container == "mp4" && items[i].added_at < (now - Duration::days(1)).naive_utc()
         });
         let episode = catalogue.shows[0].first().copied();
         let uhd = catalogue.uhd.first().copied();
@@ -1409,7 +1447,11 @@ impl Sim {
         };
         let share = codec_share
             .max(u.transcode_share)
-            .max(if item.resolution == Some("4K") { 0.35 } else { 0.0 });
+            .max(if item.resolution == Some("4K") {
+                0.35
+            } else {
+                0.0
+            });
         let plan = if item.extra_type.is_none() && rng.gen_bool(share) {
             plan_transcode(rng, item, start, watch)
         } else {
@@ -1562,7 +1604,8 @@ impl Sim {
                     }
                 }
                 self.sessions.push((from, until));
-                self.transcoders.insert((i, quality), self.sessions.len() - 1);
+                self.transcoders
+                    .insert((i, quality), self.sessions.len() - 1);
                 self.request(user, item, "transcode", Some(quality), ua, from, 0);
             }
         }
@@ -1704,8 +1747,16 @@ impl Catalogue {
             .copied()
             .filter(|&i| items[i].resolution == Some("4K"))
             .collect();
-        let popular: Vec<usize> = movies.iter().copied().filter(|_| rng.gen_bool(0.15)).collect();
-        let kids_movies = movies.iter().copied().filter(|&i| kids(&items[i])).collect();
+        let popular: Vec<usize> = movies
+            .iter()
+            .copied()
+            .filter(|_| rng.gen_bool(0.15))
+            .collect();
+        let kids_movies = movies
+            .iter()
+            .copied()
+            .filter(|&i| kids(&items[i]))
+            .collect();
         let trailers = (0..items.len())
             .filter(|&i| items[i].extra_type.is_some())
             .collect();
@@ -1785,7 +1836,12 @@ impl Catalogue {
 /// MiB, disk in GiB of the media path with free = Bavail, `active_streams` = every
 /// `is_active` row at that moment, `active_transcodes` = in-memory transcoder sessions, GPU
 /// figures from nvidia-smi.
-fn system_metrics(rng: &mut StdRng, sim: &Sim, items: &[MediaItem], now: DateTime<Utc>) -> Vec<Metric> {
+fn system_metrics(
+    rng: &mut StdRng,
+    sim: &Sim,
+    items: &[MediaItem],
+    now: DateTime<Utc>,
+) -> Vec<Metric> {
     let minutes = 24 * 60;
     let first = now - Duration::minutes(minutes) + Duration::seconds(rng.gen_range(0..60));
     // The host booted 17 days ago and has averaged 6.8% busy since.
@@ -1799,7 +1855,7 @@ fn system_metrics(rng: &mut StdRng, sim: &Sim, items: &[MediaItem], now: DateTim
     let candidates: Vec<&Row> = sim
         .rows
         .iter()
-        .filter(|r| r.ended_at.is_none_or(|e| e >= window_start))
+        .filter(|r| r.ended_at.map_or(true, |e| e >= window_start))
         .collect();
     let mut out = Vec::with_capacity(minutes as usize);
     for m in 0..minutes {
@@ -1809,7 +1865,7 @@ fn system_metrics(rng: &mut StdRng, sim: &Sim, items: &[MediaItem], now: DateTim
         }
         let streams = candidates
             .iter()
-            .filter(|r| r.started_at <= at && r.ended_at.is_none_or(|e| e > at))
+            .filter(|r| r.started_at <= at && r.ended_at.map_or(true, |e| e > at))
             .count() as i32;
         let transcodes = sim
             .sessions
@@ -1823,7 +1879,7 @@ fn system_metrics(rng: &mut StdRng, sim: &Sim, items: &[MediaItem], now: DateTim
                 r.playback_type != "transcode"
                     && r.started_at <= at
                     && r.started_at >= window_start - Duration::hours(6)
-                    && r.ended_at.is_none_or(|e| e > at)
+                    && r.ended_at.map_or(true, |e| e > at)
             })
             .count() as f64;
         let load = (0.03 + 0.015 * playing + 0.22 * f64::from(transcodes)).min(0.97);
@@ -1922,6 +1978,7 @@ fn daily_stats(rows: &[Row], items: &[MediaItem], now: DateTime<Utc>) -> Vec<Dai
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Timelike;
     use rand::SeedableRng;
 
     fn now() -> DateTime<Utc> {
@@ -1981,16 +2038,27 @@ mod tests {
             if let Some(p) = &i.poster_path {
                 assert_eq!(p, &format!("/previews/posters/{}.jpg", i.id));
             }
-            let lib = d.libraries.iter().find(|l| l.id == i.library_id).expect("lib");
+            let lib = d
+                .libraries
+                .iter()
+                .find(|l| l.id == i.library_id)
+                .expect("lib");
             assert_eq!(i.media_type, lib.media_type);
         }
         assert_eq!(d.users.iter().filter(|u| u.role == "admin").count(), 1);
-        assert!(d.users.iter().any(|u| u.parent_user_id.is_some() && u.is_kids_profile));
+        assert!(d
+            .users
+            .iter()
+            .any(|u| u.parent_user_id.is_some() && u.is_kids_profile));
         for r in &d.rows {
-            let item = d.items.iter().find(|i| i.id == r.media_item_id).expect("item");
+            let item = d
+                .items
+                .iter()
+                .find(|i| i.id == r.media_item_id)
+                .expect("item");
             assert_eq!(r.codec, item.codec);
             assert_eq!(r.container, Some(item.container));
-            assert!(r.client_info.is_none_or(|ua| ua.len() <= 255));
+            assert!(r.client_info.map_or(true, |ua| ua.len() <= 255));
             match r.playback_type {
                 "transcode" => {
                     assert!(r.quality.is_some());
@@ -2037,11 +2105,22 @@ mod tests {
             .iter()
             .any(|r| r.playback_type != "transcode" && r.is_active() && r.started_at < hour));
         // Most viewings are several request rows.
-        let direct = d.rows.iter().filter(|r| r.playback_type != "transcode").count();
-        assert!(direct > d.viewings, "{direct} direct rows, {} viewings", d.viewings);
+        let direct = d
+            .rows
+            .iter()
+            .filter(|r| r.playback_type != "transcode")
+            .count();
+        assert!(
+            direct > d.viewings,
+            "{direct} direct rows, {} viewings",
+            d.viewings
+        );
         assert!(d.history.iter().filter(|h| h.completed).count() * 10 < d.history.len());
         assert!(d.items.iter().any(|i| i.play_count > 0));
-        assert!(d.metrics.iter().all(|m| m.active_streams >= m.active_transcodes));
+        assert!(d
+            .metrics
+            .iter()
+            .all(|m| m.active_streams >= m.active_transcodes));
         assert!(d.daily.iter().all(|s| s.total_plays > 0));
         assert!(d.daily.iter().any(|s| s.new_media_added > 0));
         let last = d.metrics.last().expect("metrics");
@@ -2054,7 +2133,12 @@ mod tests {
         let by_hour = |h: u32| {
             d.rows
                 .iter()
-                .filter(|r| r.started_at.with_timezone(&chrono_tz::Europe::Berlin).hour() == h)
+                .filter(|r| {
+                    r.started_at
+                        .with_timezone(&chrono_tz::Europe::Berlin)
+                        .hour()
+                        == h
+                })
                 .count()
         };
         assert!(by_hour(20) > 4 * by_hour(4).max(1));

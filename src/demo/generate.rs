@@ -323,8 +323,7 @@ fn item_media_type(kind: &str) -> &'static str {
 
 /// CineVault's tag slug: the name in lower case, spaces as dashes (its handlers_metadata.go).
 pub fn genre_slug(name: &str) -> String {
-    name.trim()
-        .split_whitespace()
+    name.split_whitespace()
         .collect::<Vec<_>>()
         .join("-")
         .to_lowercase()
@@ -802,7 +801,7 @@ mod tests {
         assert!(d
             .sessions
             .iter()
-            .all(|s| s.ended_at.is_none_or(|e| e >= s.started_at)));
+            .all(|s| s.ended_at.map_or(true, |e| e >= s.started_at)));
         assert!(d
             .sessions
             .iter()

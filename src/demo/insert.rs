@@ -108,7 +108,11 @@ pub async fn all(tx: &Transaction<'_>, d: &DemoData) -> anyhow::Result<()> {
     .context("inserting demo genres")?;
     let links: Vec<(Uuid, String)> = m
         .iter()
-        .flat_map(|x| x.genres.iter().map(|g| (x.id, super::generate::genre_slug(g))))
+        .flat_map(|x| {
+            x.genres
+                .iter()
+                .map(|g| (x.id, super::generate::genre_slug(g)))
+        })
         .collect();
     tx.execute(
         "INSERT INTO media_tags (media_item_id, tag_id)

@@ -52,6 +52,23 @@ enum Mode {
     IfMissing,
 }
 
+/// A day is computed once both its rows are there: the sidecar's own and `daily_stats`
+/// (someone deleting a `daily_stats` row makes the catch-up compute it again).
+async fn is_stored(
+    client: &impl tokio_postgres::GenericClient,
+    day: NaiveDate,
+) -> anyhow::Result<bool> {
+    Ok(client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM sidecar_daily_stats WHERE stat_date = $1)
+                AND EXISTS (SELECT 1 FROM daily_stats WHERE stat_date = $1)",
+            &[&day],
+        )
+        .await
+        .with_context(|| format!("looking for the rows of {day}"))?
+        .get(0))
+}
+
 /// Computes and upserts `day` in one transaction holding the day's lock; `None` when
 /// `Mode::IfMissing` found the row already written.
 async fn rollup_day(
@@ -69,7 +86,7 @@ async fn rollup_day(
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&day_lock_key(day)])
         .await
         .with_context(|| format!("waiting for the rollup lock of {day}"))?;
-    if mode == Mode::IfMissing && load_day(&*tx, day).await?.is_some() {
+    if mode == Mode::IfMissing && is_stored(&*tx, day).await? {
         tx.commit().await?;
         return Ok(None);
     }
@@ -175,7 +192,9 @@ async fn catch_up_days(
         let before_last = last.pred_opt().unwrap_or(last);
         let stored: Vec<NaiveDate> = client
             .query(
-                "SELECT stat_date FROM sidecar_daily_stats WHERE stat_date >= $1 AND stat_date < $2",
+                "SELECT o.stat_date FROM sidecar_daily_stats o
+                 JOIN daily_stats d ON d.stat_date = o.stat_date
+                 WHERE o.stat_date >= $1 AND o.stat_date < $2",
                 &[&start, &last],
             )
             .await

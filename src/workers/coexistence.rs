@@ -227,7 +227,8 @@ async fn restore_days(client: &mut deadpool_postgres::Object) -> anyhow::Result<
 }
 
 /// The last time CineVault's evaluator was seen: an alert_log row it wrote, or a rule whose
-/// last_triggered_at it moved past the sidecar's own record.
+/// last_triggered_at it moved past the sidecar's own record (the rule's state, which a change
+/// of condition forgets, or the sidecar's own log rows of it, written after it moves the rule).
 async fn evaluator_last_seen(
     client: &impl GenericClient,
 ) -> anyhow::Result<Option<DateTime<Utc>>> {
@@ -236,9 +237,12 @@ async fn evaluator_last_seen(
             "SELECT GREATEST(
                  (SELECT max(sent_at) FROM alert_log WHERE sent_by = 'cinevault'),
                  (SELECT max(r.last_triggered_at) FROM alert_rules r
-                  WHERE r.last_triggered_at > COALESCE(
+                  WHERE r.last_triggered_at > COALESCE(GREATEST(
                       (SELECT max(s.last_triggered_at) FROM alert_rule_state s
-                       WHERE s.rule_id = r.id), '-infinity'::timestamptz)))",
+                       WHERE s.rule_id = r.id),
+                      (SELECT max(l.sent_at) FROM alert_log l
+                       WHERE l.rule_id = r.id AND l.sent_by = 'sidecar')),
+                      '-infinity'::timestamptz)))",
             &[],
         )
         .await

@@ -11,6 +11,7 @@ use crate::analytics::period::{self, DEFAULT_DAYS, DEFAULT_HOURS, MAX_DAYS, MAX_
 use crate::analytics::watch::{Cursor, WatchFilter, DEFAULT_LIMIT, MAX_LIMIT};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::Date;
+use crate::ingest::events::MediaType;
 
 /// A whole number of at least 1, `default` when absent, at most `max` (clamped).
 pub fn count_param(field: &str, value: Option<i64>, default: i64, max: i64) -> AppResult<i64> {
@@ -140,21 +141,54 @@ impl WatchParams {
             })?),
         };
         let (from, to) = period::date_range(tz, from_day, to_day);
+        let media_type = match text(self.media_type) {
+            None => None,
+            Some(t) => Some(media_type(&t)?.as_str().to_owned()),
+        };
         Ok(WatchFilter {
             user_id: self.user_id,
             from,
             to,
-            media_type: text(self.media_type),
+            media_type,
             after,
             limit,
         })
     }
 }
 
+/// A media type by CineVault's name (movies, tv_shows, ...) or one of the names the ingest API
+/// accepts for it (movie, episode, ...); anything else is refused, naming the choices.
+fn media_type(s: &str) -> AppResult<MediaType> {
+    serde_json::from_value(serde_json::Value::String(s.trim().to_owned())).map_err(|_| {
+        let names: Vec<&str> = MediaType::ALL.iter().map(|t| t.as_str()).collect();
+        AppError::bad_request(
+            "media_type",
+            format!("'{s}' is not a media type; one of {}", names.join(", ")),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::http::extract::parse_query;
+
+    #[test]
+    fn media_types_are_cinevaults_with_their_other_names() {
+        let tz = chrono_tz::Europe::Berlin;
+        for (q, want) in [
+            ("media_type=tv_shows", "tv_shows"),
+            ("media_type=episode", "tv_shows"),
+            ("media_type=%20movie%20", "movies"),
+        ] {
+            let f = parse_query::<WatchParams>(q).expect("parses").filter(tz).expect("filter");
+            assert_eq!(f.media_type.as_deref(), Some(want), "{q}");
+        }
+        let bad = parse_query::<WatchParams>("media_type=podcasts")
+            .expect("parses")
+            .filter(tz);
+        assert_eq!(field_of(bad).as_deref(), Some("media_type"));
+    }
 
     fn field_of<T>(r: AppResult<T>) -> Option<String> {
         r.err().and_then(|e| e.field)

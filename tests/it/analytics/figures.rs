@@ -168,7 +168,7 @@ async fn watch_activity_filters_pages_and_completion() {
     assert_eq!(first.title, "The Quiet Harbor");
     assert_eq!(
         (first.media_type.as_str(), first.playback_type.as_str()),
-        ("movie", "transcode")
+        ("movies", "transcode")
     );
     assert_eq!(
         (first.duration_seconds, first.runtime_seconds),
@@ -214,7 +214,7 @@ async fn watch_activity_filters_pages_and_completion() {
         vec![s4, s1, s2, s3, s5]
     );
     let episodes = with(WatchFilter {
-        media_type: Some("episode".into()),
+        media_type: Some("tv_shows".into()),
         ..all.clone()
     })
     .await;

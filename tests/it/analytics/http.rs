@@ -66,7 +66,7 @@ async fn endpoints_answer_the_seeded_figures_in_snake_case() {
     let a = &v["active"][0];
     assert_eq!(a["username"], "bob");
     assert_eq!(a["title"], "The Quiet Harbor");
-    assert_eq!(a["media_type"], "movie");
+    assert_eq!(a["media_type"], "movies");
     assert_eq!(a["playback_type"], "transcode");
     assert_eq!(
         (a["quality"].as_str(), a["codec"].as_str()),
