@@ -114,7 +114,8 @@ def wait_http(url, proc, deadline_s=120.0, want=200):
 
 
 def sidecar(binary, url, port, host, extra=(), log_path=None):
-    argv = [binary, "serve", "--database-url", url, "--listen", f"127.0.0.1:{port}",
+    argv = [binary, "serve", "--database-url", url, "--database-mode", "standalone",
+            "--listen", f"127.0.0.1:{port}",
             "--admin-token", ADMIN, "--ingest-token", INGEST, "--media-path", "/",
             "--host-name", host, "--log-level", "warn", *extra]
     return Proc(f"sidecar ({host})", argv, log_path=log_path)

@@ -55,6 +55,8 @@ async fn main() -> anyhow::Result<()> {
         "serve",
         "--database-url",
         &url,
+        "--database-mode",
+        "standalone",
         "--admin-token",
         ADMIN_TOKEN,
         "--listen",

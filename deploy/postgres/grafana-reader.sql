@@ -22,8 +22,13 @@ ALTER ROLE :"role" SET default_transaction_read_only = on;
 ALTER ROLE :"role" SET statement_timeout = '30s';
 
 GRANT USAGE ON SCHEMA public TO :"role";
-GRANT SELECT ON daily_stats, stream_sessions, stream_errors, transcode_history,
-                system_metrics, media_items, libraries, alert_log, alert_rules
+GRANT SELECT ON daily_stats, sidecar_daily_stats, stream_sessions, cinevault_plays, plays,
+                stream_errors, transcode_history, system_metrics, media_items, libraries,
+                alert_log, alert_rules
+    TO :"role";
+-- The plays view reads through the sidecar's functions.
+GRANT EXECUTE ON FUNCTION cv_session_last_active(boolean, timestamptz, timestamptz, timestamptz),
+                          cv_db_zone()
     TO :"role";
 -- CineVault's users table may hold more than names (password hashes, e-mail addresses).
 GRANT SELECT (id, username) ON users TO :"role";

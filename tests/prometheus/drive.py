@@ -71,10 +71,10 @@ class Driver:
     def catalogue(self):
         library = str(uuid.uuid4())
         self.ingest("PUT", "/users", {"id": self.user, "username": "prometheus-check"})
-        self.ingest("PUT", "/libraries", {"id": library, "name": "Check films", "library_type": "movies"})
+        self.ingest("PUT", "/libraries", {"id": library, "name": "Check films", "media_type": "movies"})
         self.ingest("PUT", "/media-items", {
             "id": self.item, "library_id": library, "title": "The Prometheus Check",
-            "media_type": "movie", "runtime_seconds": 5400, "file_size_bytes": 4_000_000_000,
+            "media_type": "movies", "duration_seconds": 5400, "file_size": 4_000_000_000,
         })
 
     def start_sessions(self):
