@@ -3,10 +3,12 @@
 /// Closes CineVault's rows that it will never end itself: its HLS transcode rows (never
 /// ended by any of its code) and a direct-play row left open by a CineVault that stopped
 /// mid-request. A transcode row ends when CineVault's player reported its progress for that
-/// user and item after the row began and has reported nothing since for `$stale` seconds:
-/// it ends at that report, the time between being what was watched. Any row still open once
-/// the item's runtime (`$unknown` seconds when the runtime is unknown) plus `$stale` seconds
-/// have passed ends at its start plus the runtime, with no time watched known (0).
+/// user and item after the row began, within the span the viewing can have lasted (the
+/// item's runtime plus `$stale` seconds: watch_history keeps only the latest report, which
+/// may be a later viewing's), and has reported nothing since for `$stale` seconds: it ends at
+/// that report, the time between being what was watched. Any row still open once the item's
+/// runtime (`$unknown` seconds when the runtime is unknown) plus `$stale` seconds have passed
+/// ends at its start plus the runtime, with no time watched known (0).
 /// Rows CineVault's own statement holds are skipped and closed on the next pass.
 pub const CLOSE_ROWS: &str = "\
 UPDATE stream_sessions s SET is_active = false, ended_at = x.end_at, duration_seconds = x.secs
@@ -24,6 +26,7 @@ FROM (
     CROSS JOIN LATERAL (SELECT COALESCE(NULLIF(m.duration_seconds, 0)::float8, $2::float8) AS span) r
     CROSS JOIN LATERAL (
         SELECT s.playback_type = 'transcode' AND wh.at >= s.started_at
+               AND wh.at <= s.started_at + make_interval(secs => span + $1)
                AND wh.at < now() - make_interval(secs => $1) AS reported
     ) c
     WHERE s.source = 'cinevault' AND s.is_active
@@ -62,8 +65,10 @@ SELECT DISTINCT user_id, media_item_id FROM (
 ///
 /// A play: the rows of one user and item, in start order, where each row starts within
 /// `$3` seconds of the end of the rows before it. A row's interval is its start plus its
-/// `duration_seconds` (CineVault's request time), up to now while it is open; the play's
-/// time watched is the union of its rows' intervals (parallel range requests count once).
+/// `duration_seconds` (CineVault's request time; 0 when nothing is known of it), up to now
+/// while it is open; the play's time watched is the union of its rows' intervals (parallel
+/// range requests count once), its last activity the end of the latest interval, and its end
+/// the latest of its rows' ends.
 /// Its type is the heaviest of its rows' (transcode, then direct stream, then direct play).
 /// Rows of the ingest API's own session of the same user and item, overlapping it within
 /// the gap, are that session's and not a play of their own (never counted twice).
@@ -78,8 +83,8 @@ WITH pairs AS (
            s.bytes_served,
            CASE WHEN s.is_active THEN GREATEST(now(), s.started_at)
                 ELSE s.started_at + make_interval(secs => s.duration_seconds) END AS until,
-           CASE WHEN s.is_active THEN GREATEST(now(), s.started_at)
-                ELSE GREATEST(s.started_at, COALESCE(s.ended_at, s.started_at)) END AS seen
+           CASE WHEN NOT s.is_active
+                THEN GREATEST(s.started_at, COALESCE(s.ended_at, s.started_at)) END AS ended
     FROM stream_sessions s
     JOIN pairs p ON p.user_id = s.user_id AND p.media_item_id = s.media_item_id
     WHERE s.source = 'cinevault'
@@ -93,8 +98,8 @@ WITH pairs AS (
                                 + make_interval(secs => $3))
 ), ordered AS (
     SELECT r.*,
-           max(seen) OVER (PARTITION BY user_id, media_item_id ORDER BY started_at, id
-                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS seen_before
+           max(until) OVER (PARTITION BY user_id, media_item_id ORDER BY started_at, id
+                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS seen_before
     FROM r
 ), grouped AS (
     SELECT o.*,
@@ -125,7 +130,8 @@ WITH pairs AS (
                FILTER (WHERE client_info IS NOT NULL))[1] AS client_info,
            min(started_at) AS started_at,
            bool_or(is_active) AS is_active,
-           max(seen) AS last_active,
+           max(until) AS last_active,
+           max(ended) AS ended,
            LEAST(2147483647, floor(COALESCE(sum(EXTRACT(EPOCH FROM
                GREATEST(until - GREATEST(started_at, COALESCE(until_before, started_at)),
                         interval '0')
@@ -137,7 +143,7 @@ WITH pairs AS (
 ), new AS (
     SELECT n.id, n.user_id, n.media_item_id, n.playback_type, n.quality, n.codec,
            n.resolution, n.container, n.client_info, n.started_at,
-           CASE WHEN n.is_active THEN NULL ELSE n.last_active END AS ended_at,
+           CASE WHEN n.is_active THEN NULL ELSE n.ended END AS ended_at,
            n.is_active, n.last_active, n.watch_seconds, n.bytes_served, n.request_rows,
            CASE WHEN h.at IS NOT NULL THEN w.progress_seconds END AS position_seconds,
            CASE WHEN h.at IS NOT NULL THEN w.completed END AS history_completed,

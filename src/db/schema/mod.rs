@@ -183,6 +183,11 @@ pub async fn prepare(client: &mut Client, opts: Options) -> anyhow::Result<Outco
 }
 
 async fn prepare_locked(client: &mut Client, opts: Options) -> anyhow::Result<Outcome> {
+    // IF NOT EXISTS notices ("already exists, skipping") say nothing to an admin.
+    client
+        .batch_execute("SET client_min_messages = warning")
+        .await
+        .context("quieting notices")?;
     let before = Catalog::read(&*client)
         .await
         .context("reading the catalog")?;

@@ -39,7 +39,7 @@ pub const STEPS: &[Step] = &[
 pub fn for_kind(kind: Kind) -> impl Iterator<Item = &'static Step> {
     STEPS
         .iter()
-        .filter(move |s| s.only.is_none_or(|k| k == kind))
+        .filter(move |s| s.only.map_or(true, |k| k == kind))
 }
 
 /// FNV-1a of the step's text: a changed step is noticed (and logged) on the next start.

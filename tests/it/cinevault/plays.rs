@@ -163,9 +163,14 @@ async fn rows_cinevault_never_ends_are_closed_by_the_players_report_or_the_runti
     let o = request_row(&c, open, film, "direct_play", None, now - Duration::minutes(20)).await;
     // Unknown runtime: 6 hours (--stale-transcode-after) before it is closed.
     let u = request_row(&c, forever, unknown, "transcode", Some("720p"), now - Duration::hours(5)).await;
+    // A transcode of three days ago never ended, and the player's only report (watch_history
+    // keeps the latest) is of a viewing today: it is not this row's end.
+    let again = user(&c, "again", "user").await;
+    let old = request_row(&c, again, film, "transcode", Some("720p"), now - Duration::days(3)).await;
+    progress(&c, again, film, 300, false, now - Duration::minutes(15)).await;
 
     let p = pass(&pool, false).await;
-    assert_eq!(p.rows_closed, 3, "{p:?}");
+    assert_eq!(p.rows_closed, 4, "{p:?}");
     let state = |id: Uuid| {
         let c = &c;
         async move {
@@ -198,6 +203,9 @@ async fn rows_cinevault_never_ends_are_closed_by_the_players_report_or_the_runti
     assert!(!active);
     assert_eq!(watched, 0);
     assert!(state(o).await.0, "an open request within the runtime stays open");
+    let (active, ended, watched) = state(old).await;
+    assert!(!active && close_to(ended, now - Duration::days(3) + secs(6000)), "{ended:?}");
+    assert_eq!(watched, 0, "closed by the runtime, not by a later viewing's report");
     assert!(state(u).await.0, "unknown runtime: open for 6 hours");
 
     let plays = plays_of(&c, film).await;
