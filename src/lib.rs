@@ -235,7 +235,10 @@ async fn migrate_until_done(
                     retry_in_ms = backoff.as_millis() as u64,
                     "cannot prepare the schema yet"
                 );
-                (SchemaState::Preparing(Some(reason)), Duration::from_secs(30))
+                (
+                    SchemaState::Preparing(Some(reason)),
+                    Duration::from_secs(30),
+                )
             }
         };
         state.set_schema_state(state_now);

@@ -37,7 +37,10 @@ pub enum SchemaState {
     /// Not tried yet, or the database was unreachable.
     Preparing(Option<String>),
     NotReady(NotReady),
-    Ready { kind: Kind, decided_by: String },
+    Ready {
+        kind: Kind,
+        decided_by: String,
+    },
 }
 
 impl std::ops::Deref for AppState {
@@ -86,7 +89,10 @@ impl AppState {
     }
 
     pub fn schema_state(&self) -> SchemaState {
-        self.schema.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.schema
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn set_schema_state(&self, new: SchemaState) {

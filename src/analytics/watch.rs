@@ -42,7 +42,11 @@ pub fn completion(progress: Progress, runtime_seconds: Option<i32>, is_active: b
         return Completion::Completed;
     }
     let runtime = runtime_seconds.filter(|r| *r > 0).map(i64::from);
-    let reached = i64::from(progress.watch_seconds.max(progress.position_seconds.unwrap_or(0)));
+    let reached = i64::from(
+        progress
+            .watch_seconds
+            .max(progress.position_seconds.unwrap_or(0)),
+    );
     match runtime {
         Some(r) if reached * 100 >= r * COMPLETION_THRESHOLD_PERCENT => Completion::Completed,
         _ if is_active => Completion::InProgress,
@@ -117,9 +121,9 @@ impl WatchActivityEntry {
             ended_at: row.try_get("ended_at")?,
             duration_seconds: progress.watch_seconds,
             runtime_seconds,
-            completion_percent: runtime_seconds.filter(|r| *r > 0).map(|r| {
-                super::round2((f64::from(reached) * 100.0 / f64::from(r)).min(100.0))
-            }),
+            completion_percent: runtime_seconds
+                .filter(|r| *r > 0)
+                .map(|r| super::round2((f64::from(reached) * 100.0 / f64::from(r)).min(100.0))),
             completion_status: completion(progress, runtime_seconds, is_active),
             is_active,
             source: row.try_get("source")?,

@@ -10,7 +10,7 @@ use crate::state::AppState;
 /// Rows deleted per purge statement, and statements per run: bounded work per cycle.
 const PURGE_BATCH: i64 = 10_000;
 const PURGE_BATCHES_PER_RUN: usize = 20;
-const PURGE_LOCK: i64 = 0x0c1e_7a01_0000_0003;
+const PURGE_LOCK: i64 = crate::db::locks::PURGE;
 
 pub async fn insert(state: &AppState, s: &Snapshot) -> anyhow::Result<()> {
     let client = state
@@ -75,8 +75,8 @@ pub async fn purge(state: &AppState) -> anyhow::Result<u64> {
     let retention = chrono::Duration::from_std(state.config.metrics_retention)
         .unwrap_or(chrono::Duration::days(30));
     let cutoff = Utc::now() - retention;
-    let archive_before =
-        (state.is_cinevault() && retention > CINEVAULT_RETENTION).then(|| Utc::now() - CINEVAULT_PURGE_AGE);
+    let archive_before = (state.is_cinevault() && retention > CINEVAULT_RETENTION)
+        .then(|| Utc::now() - CINEVAULT_PURGE_AGE);
     let mut client = state
         .pool
         .get()

@@ -1,5 +1,6 @@
 //! The PostgreSQL pool and the checks built on it.
 
+pub mod locks;
 pub mod schema;
 
 use std::time::Duration;

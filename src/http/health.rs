@@ -53,9 +53,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         }
         SchemaState::NotReady(why) => Err(why.reason().to_owned()),
         SchemaState::Preparing(None) => Err("the schema is being prepared".to_owned()),
-        SchemaState::Preparing(Some(err)) => {
-            Err(format!("the database is unavailable: {err}"))
-        }
+        SchemaState::Preparing(Some(err)) => Err(format!("the database is unavailable: {err}")),
     };
     match outcome {
         Ok(()) => {

@@ -23,7 +23,10 @@ use crate::state::{AppState, SchemaState};
 pub async fn status(State(state): State<AppState>) -> AppResult<Json<Value>> {
     let client = state.pool.get().await?;
     let schema_versions: Vec<i32> = client
-        .query("SELECT version FROM analytics_schema_history ORDER BY 1", &[])
+        .query(
+            "SELECT version FROM analytics_schema_history ORDER BY 1",
+            &[],
+        )
         .await?
         .iter()
         .map(|r| r.get(0))

@@ -380,7 +380,10 @@ pub enum Event {
 impl Event {
     /// A user, library or media item upsert.
     pub fn is_catalogue(&self) -> bool {
-        matches!(self, Event::User(_) | Event::Library(_) | Event::MediaItem(_))
+        matches!(
+            self,
+            Event::User(_) | Event::Library(_) | Event::MediaItem(_)
+        )
     }
 }
 

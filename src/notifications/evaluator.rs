@@ -19,8 +19,7 @@ use super::{inputs, log, rule_state};
 use crate::metrics::EvaluationLabel;
 use crate::state::AppState;
 
-/// Other workers use `0x0c1e_7a01_0000_000N` too; 6 is this issue's.
-const EVALUATOR_LOCK: i64 = 0x0c1e_7a01_0000_0006;
+const EVALUATOR_LOCK: i64 = crate::db::locks::EVALUATOR;
 /// Deliveries in flight at once: a slow receiver holds one slot, never the others.
 const MAX_CONCURRENT_DELIVERIES: usize = 8;
 
@@ -28,7 +27,9 @@ const MAX_CONCURRENT_DELIVERIES: usize = 8;
 /// A failed evaluation is logged and counted; the next one starts afresh.
 pub async fn run(state: AppState, cancel: CancellationToken) -> anyhow::Result<()> {
     if !state.config.evaluate_alerts {
-        tracing::info!("--evaluate-alerts false: the sidecar sends no alert (CineVault's own evaluator may)");
+        tracing::info!(
+            "--evaluate-alerts false: the sidecar sends no alert (CineVault's own evaluator may)"
+        );
         return Ok(());
     }
     let sender = Sender::for_state(&state).context("building the webhook client")?;

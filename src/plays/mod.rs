@@ -28,7 +28,7 @@ use uuid::Uuid;
 
 use crate::state::AppState;
 
-const PLAYS_LOCK: i64 = 0x0c1e_7a01_0000_0006;
+const PLAYS_LOCK: i64 = crate::db::locks::PLAYS;
 pub const PERIOD: Duration = Duration::from_secs(5);
 const FULL_PASS_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
 /// Rows are looked at again this long after the last pass: CineVault stamps its rows with

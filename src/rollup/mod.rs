@@ -33,7 +33,7 @@ pub use scheduler::run;
 pub const DEFAULT_MAX_CATCH_UP_DAYS: u32 = 35;
 
 /// Per-day advisory lock keys: this prefix plus the day's number (days since 0001-01-01).
-/// Other workers use `0x0c1e_7a01_0000_000N`, so the ranges never meet.
+/// Other workers' keys are in `db::locks`, below this range.
 const DAY_LOCK_PREFIX: i64 = 0x0c1e_7a02_0000_0000;
 
 /// A day's transaction gives up waiting for another replica's lock after this long.
@@ -222,11 +222,7 @@ mod tests {
         let a: NaiveDate = "2026-03-29".parse().unwrap();
         let b = a.succ_opt().unwrap();
         assert_ne!(day_lock_key(a), day_lock_key(b));
-        for other in [
-            0x0c1e_7a01_0000_0001_i64,
-            0x0c1e_7a01_0000_0002,
-            0x0c1e_7a01_0000_0003,
-        ] {
+        for other in crate::db::locks::ALL {
             assert!(day_lock_key(NaiveDate::MIN) > other);
         }
         assert!(day_lock_key(NaiveDate::MAX) < 0x0c1e_7a03_0000_0000);

@@ -28,7 +28,7 @@ use crate::metrics::WorkerLabel;
 use crate::state::AppState;
 
 pub const PERIOD: Duration = Duration::from_secs(60);
-const RESTORE_LOCK: i64 = 0x0c1e_7a01_0000_0007;
+const RESTORE_LOCK: i64 = crate::db::locks::RESTORE;
 /// A worker seen writing within this long is reported as running.
 const RUNNING_WITHIN: chrono::Duration = chrono::Duration::minutes(15);
 
@@ -157,7 +157,11 @@ pub async fn look_once(state: &AppState) -> anyhow::Result<CineVaultWorkers> {
     for (worker, s, was) in [
         ("collector", &found.collector, &previous.collector),
         ("rollup", &found.rollup, &previous.rollup),
-        ("alert_evaluator", &found.alert_evaluator, &previous.alert_evaluator),
+        (
+            "alert_evaluator",
+            &found.alert_evaluator,
+            &previous.alert_evaluator,
+        ),
     ] {
         let label = WorkerLabel { worker };
         m.cinevault_worker_detected
@@ -229,9 +233,7 @@ async fn restore_days(client: &mut deadpool_postgres::Object) -> anyhow::Result<
 /// The last time CineVault's evaluator was seen: an alert_log row it wrote, or a rule whose
 /// last_triggered_at it moved past the sidecar's own record (the rule's state, which a change
 /// of condition forgets, or the sidecar's own log rows of it, written after it moves the rule).
-async fn evaluator_last_seen(
-    client: &impl GenericClient,
-) -> anyhow::Result<Option<DateTime<Utc>>> {
+async fn evaluator_last_seen(client: &impl GenericClient) -> anyhow::Result<Option<DateTime<Utc>>> {
     let row = client
         .query_one(
             "SELECT GREATEST(

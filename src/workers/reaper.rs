@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::state::AppState;
 
-const REAPER_LOCK: i64 = 0x0c1e_7a01_0000_0002;
+const REAPER_LOCK: i64 = crate::db::locks::REAPER;
 
 /// Checks twice per stale timeout, at most once a minute, at least once a second.
 pub fn period(stale_after: Duration) -> Duration {

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::state::AppState;
 
-const SUMMARIES_LOCK: i64 = 0x0c1e_7a01_0000_0005;
+const SUMMARIES_LOCK: i64 = crate::db::locks::SUMMARIES;
 pub const FOLD_PERIOD: Duration = Duration::from_secs(5);
 pub const REBUILD_PERIOD: Duration = Duration::from_secs(24 * 60 * 60);
 

@@ -73,9 +73,7 @@ impl Template {
         match self {
             Template::Standalone => None,
             Template::CineVault => Some(include_str!("../../src/demo/cinevault_schema.sql")),
-            Template::CineVault025 => {
-                Some(include_str!("../../src/demo/cinevault_schema_025.sql"))
-            }
+            Template::CineVault025 => Some(include_str!("../../src/demo/cinevault_schema_025.sql")),
         }
     }
 
@@ -110,7 +108,10 @@ pub async fn prepare(client: &mut tokio_postgres::Client, mode: DatabaseMode) {
         mode,
         db_time_zone: chrono_tz::Tz::UTC,
     };
-    match db::schema::prepare(client, options).await.expect("prepare schema") {
+    match db::schema::prepare(client, options)
+        .await
+        .expect("prepare schema")
+    {
         db::schema::Outcome::Ready(_) => {}
         db::schema::Outcome::NotReady(why) => panic!("schema not ready: {why}"),
     }

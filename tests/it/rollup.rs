@@ -747,13 +747,18 @@ async fn a_day_is_an_index_range_scan_and_matches_an_independent_count() {
     for (table, indexes) in [
         (
             "stream_sessions",
-            &["idx_stream_sessions_ingest_started", "idx_stream_sessions_started"][..],
+            &[
+                "idx_stream_sessions_ingest_started",
+                "idx_stream_sessions_started",
+            ][..],
         ),
         ("transcode_history", &["idx_transcode_history_started"][..]),
     ] {
         assert!(
-            nodes.iter().any(|n| indexes.iter().any(|i| n["Index Name"] == *i)
-                && index_scans.contains(&n["Node Type"].as_str().unwrap_or(""))),
+            nodes
+                .iter()
+                .any(|n| indexes.iter().any(|i| n["Index Name"] == *i)
+                    && index_scans.contains(&n["Node Type"].as_str().unwrap_or(""))),
             "no index scan on {indexes:?}: {plan:#}"
         );
         assert!(

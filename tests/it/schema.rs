@@ -417,18 +417,18 @@ async fn later_migration_adds_what_decisions_name() {
 }
 
 async fn history(c: &tokio_postgres::Client) -> Vec<i32> {
-    c.query("SELECT version FROM analytics_schema_history ORDER BY 1", &[])
-        .await
-        .expect("history")
-        .iter()
-        .map(|r| r.get(0))
-        .collect()
+    c.query(
+        "SELECT version FROM analytics_schema_history ORDER BY 1",
+        &[],
+    )
+    .await
+    .expect("history")
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
 }
 
-async fn prepare_again(
-    c: &mut tokio_postgres::Client,
-    mode: DatabaseMode,
-) -> db::schema::Prepared {
+async fn prepare_again(c: &mut tokio_postgres::Client, mode: DatabaseMode) -> db::schema::Prepared {
     let options = db::schema::Options {
         mode,
         db_time_zone: chrono_tz::Tz::UTC,
@@ -587,13 +587,13 @@ async fn rollback_of_025_removes_its_tables_and_a_restart_reapplies_them() {
 }
 
 #[tokio::test]
-async fn the_025_rollback_refuses_cinevaults_database_and_the_additions_rollback_keeps_its_tables(
-) {
+async fn the_025_rollback_refuses_cinevaults_database_and_the_additions_rollback_keeps_its_tables()
+{
     let db = TestDb::cinevault().await;
     let mut c = db.client().await;
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/rollback");
-    let down_025 = std::fs::read_to_string(format!("{dir}/025_server_analytics.down.sql"))
-        .expect("down file");
+    let down_025 =
+        std::fs::read_to_string(format!("{dir}/025_server_analytics.down.sql")).expect("down file");
     let err = c.batch_execute(&down_025).await.expect_err("refused");
     assert!(
         format!("{err:?}").contains("not a standalone database"),
@@ -602,9 +602,11 @@ async fn the_025_rollback_refuses_cinevaults_database_and_the_additions_rollback
     // psql -v ON_ERROR_STOP=1 ends there; this session is in the failed transaction.
     c.batch_execute("ROLLBACK").await.expect("rollback");
     let before = core_snapshot(&c).await;
-    let down = std::fs::read_to_string(format!("{dir}/sidecar_additions.down.sql"))
-        .expect("down file");
-    c.batch_execute(&down).await.expect("additions rollback runs");
+    let down =
+        std::fs::read_to_string(format!("{dir}/sidecar_additions.down.sql")).expect("down file");
+    c.batch_execute(&down)
+        .await
+        .expect("additions rollback runs");
     assert_eq!(core_snapshot(&c).await, before);
     // CineVault's seven tables are there, exactly as CineVault's own 025 makes them.
     let fresh = TestDb::empty().await;
@@ -613,7 +615,11 @@ async fn the_025_rollback_refuses_cinevaults_database_and_the_additions_rollback
         .await
         .expect("CineVault's schema");
     for (table, _) in spec_tables() {
-        assert_eq!(columns(&c, table).await, columns(&f, table).await, "{table}");
+        assert_eq!(
+            columns(&c, table).await,
+            columns(&f, table).await,
+            "{table}"
+        );
     }
     let again = prepare_again(&mut c, DatabaseMode::Cinevault).await;
     assert_eq!(

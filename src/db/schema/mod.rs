@@ -30,7 +30,7 @@ use crate::config::DatabaseMode;
 
 /// Any constant works as long as every replica uses the same one: it serialises schema
 /// changes when several sidecars start at once against one database.
-const SCHEMA_LOCK: i64 = 0x0c1e_7a01_0000_0001;
+const SCHEMA_LOCK: i64 = crate::db::locks::SCHEMA;
 
 /// A schema step waits this long for a lock CineVault's own statements hold before it gives
 /// up and is retried, so the sidecar never queues CineVault's traffic behind it for long.
@@ -155,10 +155,9 @@ pub fn decide(
             Kind::Standalone,
             "found the core tables of the sidecar's first release".into(),
         )),
-        (DatabaseMode::Auto, None) if catalog.has_table("users") => Ok((
-            Kind::Cinevault,
-            "found CineVault's users table".into(),
-        )),
+        (DatabaseMode::Auto, None) if catalog.has_table("users") => {
+            Ok((Kind::Cinevault, "found CineVault's users table".into()))
+        }
         (DatabaseMode::Auto, None) => Err(NotReady::Waiting(
             "the database has no users table yet: waiting for CineVault to create its schema \
              (for a database of the sidecar's own, set --database-mode standalone)"
@@ -219,7 +218,10 @@ async fn prepare_locked(client: &mut Client, opts: Options) -> anyhow::Result<Ou
         .await
         .context("recording the database mode")?;
     let applied_before: Vec<(i32, String)> = client
-        .query("SELECT version, checksum FROM analytics_schema_history", &[])
+        .query(
+            "SELECT version, checksum FROM analytics_schema_history",
+            &[],
+        )
         .await?
         .iter()
         .map(|r| (r.get(0), r.get(1)))
@@ -262,7 +264,9 @@ async fn prepare_locked(client: &mut Client, opts: Options) -> anyhow::Result<Ou
             after
                 .changes_since(&before)
                 .into_iter()
-                .filter(|(_, what)| !what.contains("analytics_schema") && !what.contains("analytics_database"))
+                .filter(|(_, what)| {
+                    !what.contains("analytics_schema") && !what.contains("analytics_database")
+                })
                 .map(|(k, w)| (k.to_owned(), w)),
         );
         let tx = client.transaction().await?;
@@ -339,7 +343,10 @@ pub fn required_versions(kind: Kind) -> Vec<i32> {
 }
 
 /// Readiness: every step this kind of database needs is recorded as applied.
-pub async fn check_applied(client: &impl tokio_postgres::GenericClient, kind: Kind) -> anyhow::Result<()> {
+pub async fn check_applied(
+    client: &impl tokio_postgres::GenericClient,
+    kind: Kind,
+) -> anyhow::Result<()> {
     let applied: Vec<i32> = client
         .query("SELECT version FROM analytics_schema_history", &[])
         .await
@@ -392,7 +399,10 @@ mod tests {
 
     #[test]
     fn cinevault_and_first_release_databases_are_told_apart() {
-        let cinevault = cat(&[("users", &["id", "username", "email", "password_hash", "role"])]);
+        let cinevault = cat(&[(
+            "users",
+            &["id", "username", "email", "password_hash", "role"],
+        )]);
         let first = cat(&[("users", &["id", "username", "is_admin", "created_at"])]);
         assert_eq!(
             decide(DatabaseMode::Auto, None, &cinevault).map(|k| k.0),

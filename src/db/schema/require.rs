@@ -34,7 +34,11 @@ pub const CORE: &[(&str, &str, &[Need])] = &[
     (
         "libraries",
         "001",
-        &[("id", UUID), ("name", TEXT), ("media_type", &["media_type"])],
+        &[
+            ("id", UUID),
+            ("name", TEXT),
+            ("media_type", &["media_type"]),
+        ],
     ),
     (
         "media_items",
@@ -62,7 +66,11 @@ pub const CORE: &[(&str, &str, &[Need])] = &[
     (
         "tags",
         "003",
-        &[("id", UUID), ("name", TEXT), ("category", &["tag_category"])],
+        &[
+            ("id", UUID),
+            ("name", TEXT),
+            ("category", &["tag_category"]),
+        ],
     ),
     (
         "media_tags",
@@ -243,16 +251,16 @@ pub fn mismatch(catalog: &Catalog) -> Option<String> {
 }
 
 fn first_problem(catalog: &Catalog, table: &str, needs: &[Need]) -> Option<String> {
-    needs.iter().find_map(|(column, types)| {
-        match catalog.column_type(table, column) {
+    needs
+        .iter()
+        .find_map(|(column, types)| match catalog.column_type(table, column) {
             None => Some(format!("column {table}.{column} is missing")),
             Some(t) if !types.contains(&t) => Some(format!(
                 "column {table}.{column} is of type {t}; the sidecar needs {}",
                 types.join(" or ")
             )),
             Some(_) => None,
-        }
-    })
+        })
 }
 
 #[cfg(test)]

@@ -181,7 +181,10 @@ mod tests {
             ("media_type=episode", "tv_shows"),
             ("media_type=%20movie%20", "movies"),
         ] {
-            let f = parse_query::<WatchParams>(q).expect("parses").filter(tz).expect("filter");
+            let f = parse_query::<WatchParams>(q)
+                .expect("parses")
+                .filter(tz)
+                .expect("filter");
             assert_eq!(f.media_type.as_deref(), Some(want), "{q}");
         }
         let bad = parse_query::<WatchParams>("media_type=podcasts")

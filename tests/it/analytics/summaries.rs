@@ -178,8 +178,10 @@ async fn summaries_match_a_full_scan_through_every_kind_of_change() {
     // A genre edit through the ingest API moves the item's plays at once.
     ingest(
         &pool,
-        &[json!({"type": "media_item", "id": dup, "library_id": s.shows, "title": "Repeats",
-                 "media_type": "tv_shows", "genres": ["Thriller", "horror", "Action"]})],
+        &[
+            json!({"type": "media_item", "id": dup, "library_id": s.shows, "title": "Repeats",
+                 "media_type": "tv_shows", "genres": ["Thriller", "horror", "Action"]}),
+        ],
     )
     .await;
     check(&db, &pool, "genres edited through the ingest API").await;
@@ -188,9 +190,13 @@ async fn summaries_match_a_full_scan_through_every_kind_of_change() {
     {
         let mut conn = pool.get().await.expect("connection");
         let tx = conn.transaction().await.expect("tx");
-        let event: Event =
-            serde_json::from_value(start(Uuid::new_v4(), s.alice, s.harbor, "2026-03-29T15:00:00Z"))
-                .expect("event");
+        let event: Event = serde_json::from_value(start(
+            Uuid::new_v4(),
+            s.alice,
+            s.harbor,
+            "2026-03-29T15:00:00Z",
+        ))
+        .expect("event");
         apply::apply(&tx, &event).await.expect("applied");
         tx.rollback().await.expect("rollback");
     }
@@ -202,7 +208,11 @@ async fn summaries_match_a_full_scan_through_every_kind_of_change() {
         .await
         .expect("delete item");
     set_genres(&c, s.pilot, &["Drama".into(), "Satire".into()]).await;
-    assert_ne!(by_summary(&c).await, by_scan(&c).await, "stale until recomputed");
+    assert_ne!(
+        by_summary(&c).await,
+        by_scan(&c).await,
+        "stale until recomputed"
+    );
     assert!(summaries::rebuild(&pool).await.expect("rebuild"));
     check(&db, &pool, "recomputed").await;
 
@@ -250,7 +260,10 @@ async fn summaries_stay_exact_while_ingest_and_folds_run_at_once() {
         writers.push(tokio::spawn(async move {
             for i in 0..40usize {
                 // Each transaction touches two users in an order that differs by writer.
-                let (a, b) = (people[(w + i) % people.len()], people[(w * 3 + i) % people.len()]);
+                let (a, b) = (
+                    people[(w + i) % people.len()],
+                    people[(w * 3 + i) % people.len()],
+                );
                 let it = items[(w + i) % items.len()];
                 let (x, y) = (Uuid::new_v4(), Uuid::new_v4());
                 ingest(
@@ -273,7 +286,10 @@ async fn summaries_stay_exact_while_ingest_and_folds_run_at_once() {
     }
     stop.cancel();
     let folds = folder.await.expect("folder");
-    assert!(folds > 1, "the folder ran during the writes ({folds} folds)");
+    assert!(
+        folds > 1,
+        "the folder ran during the writes ({folds} folds)"
+    );
     check(&db, &pool, "after concurrent ingest").await;
 }
 

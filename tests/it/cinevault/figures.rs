@@ -97,44 +97,138 @@ async fn world(db: &TestDb) -> World {
     let ada = user(&c, "ada", "admin").await;
     let ben = user(&c, "ben", "user").await;
     let kid = user(&c, "kid", "user").await;
-    c.execute("UPDATE users SET parent_user_id = $1 WHERE id = $2", &[&ben, &kid])
-        .await
-        .expect("household profile");
+    c.execute(
+        "UPDATE users SET parent_user_id = $1 WHERE id = $2",
+        &[&ben, &kid],
+    )
+    .await
+    .expect("household profile");
     let films = library(&c, "Films", "movies").await;
     let shows = library(&c, "Shows", "tv_shows").await;
     let harbor = media(
-        &c, films, "Harbor", "movies", 6000, 4_000_000_000, "hevc", "mkv", "4K",
-        (Some("A harbor."), Some("/previews/posters/h.jpg"), Some(2021)),
-        Some("Dolby Vision"), Some("TrueHD Atmos"), "2026-11-19 10:00:00",
+        &c,
+        films,
+        "Harbor",
+        "movies",
+        6000,
+        4_000_000_000,
+        "hevc",
+        "mkv",
+        "4K",
+        (
+            Some("A harbor."),
+            Some("/previews/posters/h.jpg"),
+            Some(2021),
+        ),
+        Some("Dolby Vision"),
+        Some("TrueHD Atmos"),
+        "2026-11-19 10:00:00",
     )
     .await;
     genre(&c, harbor, "Drama").await;
     genre(&c, harbor, "Mystery").await;
     // Added at 22:30 wall clock: 23:30 in Berlin with the database in UTC.
     let storm = media(
-        &c, films, "Storm", "movies", 3000, 2_500_000_000, "h264", "mp4", "1080p",
-        (None, None, None), None, Some("AAC"), "2026-11-20 22:30:00",
+        &c,
+        films,
+        "Storm",
+        "movies",
+        3000,
+        2_500_000_000,
+        "h264",
+        "mp4",
+        "1080p",
+        (None, None, None),
+        None,
+        Some("AAC"),
+        "2026-11-20 22:30:00",
     )
     .await;
     genre(&c, storm, "Action").await;
     let pilot = media(
-        &c, shows, "Pilot", "tv_shows", 1800, 500_000_000, "h264", "mkv", "720p",
-        (Some("  "), Some("/previews/posters/p.jpg"), Some(2020)), None, None,
+        &c,
+        shows,
+        "Pilot",
+        "tv_shows",
+        1800,
+        500_000_000,
+        "h264",
+        "mkv",
+        "720p",
+        (Some("  "), Some("/previews/posters/p.jpg"), Some(2020)),
+        None,
+        None,
         "2026-11-10 08:00:00",
     )
     .await;
     genre(&c, pilot, "Comedy").await;
 
     let s = |t: &str| at(t);
-    let a1 = request(&c, ada, harbor, "direct_stream", s("2026-11-20T20:00:00Z"), 3000).await;
-    request(&c, ada, harbor, "direct_stream", s("2026-11-20T20:00:05Z"), 5).await;
-    request(&c, ada, harbor, "direct_stream", s("2026-11-20T20:50:10Z"), 1000).await;
+    let a1 = request(
+        &c,
+        ada,
+        harbor,
+        "direct_stream",
+        s("2026-11-20T20:00:00Z"),
+        3000,
+    )
+    .await;
+    request(
+        &c,
+        ada,
+        harbor,
+        "direct_stream",
+        s("2026-11-20T20:00:05Z"),
+        5,
+    )
+    .await;
+    request(
+        &c,
+        ada,
+        harbor,
+        "direct_stream",
+        s("2026-11-20T20:50:10Z"),
+        1000,
+    )
+    .await;
     progress(&c, ada, harbor, 5500, false, s("2026-11-20T21:10:00Z")).await;
-    let b1 = request(&c, ben, storm, "direct_play", s("2026-11-20T18:00:00Z"), 600).await;
-    request(&c, ben, storm, "direct_play", s("2026-11-20T18:10:05Z"), 300).await;
-    let b2 = request_row(&c, ben, pilot, "transcode", Some("720p"), s("2026-11-20T21:00:00Z")).await;
+    let b1 = request(
+        &c,
+        ben,
+        storm,
+        "direct_play",
+        s("2026-11-20T18:00:00Z"),
+        600,
+    )
+    .await;
+    request(
+        &c,
+        ben,
+        storm,
+        "direct_play",
+        s("2026-11-20T18:10:05Z"),
+        300,
+    )
+    .await;
+    let b2 = request_row(
+        &c,
+        ben,
+        pilot,
+        "transcode",
+        Some("720p"),
+        s("2026-11-20T21:00:00Z"),
+    )
+    .await;
     progress(&c, ben, pilot, 1200, false, s("2026-11-20T21:20:00Z")).await;
-    let k1 = request(&c, kid, pilot, "direct_stream", s("2026-11-19T12:00:00Z"), 200).await;
+    let k1 = request(
+        &c,
+        kid,
+        pilot,
+        "direct_stream",
+        s("2026-11-19T12:00:00Z"),
+        200,
+    )
+    .await;
     pass(&pool(db), false).await;
     World {
         ada,
@@ -160,20 +254,36 @@ async fn every_analytics_figure_counts_cinevaults_rows_as_viewings() {
     let (mut c, mut c2) = (db.client().await, db.client().await);
 
     // Overview at 23:00 Berlin on the Friday.
-    let o = overview::load(&mut c, Some(&mut c2), BERLIN, "test-host", at("2026-11-20T22:00:00Z"))
-        .await
-        .expect("overview");
+    let o = overview::load(
+        &mut c,
+        Some(&mut c2),
+        BERLIN,
+        "test-host",
+        at("2026-11-20T22:00:00Z"),
+    )
+    .await
+    .expect("overview");
     assert_eq!(
         (o.plays_today, o.unique_users_today, o.watch_minutes_today),
         (3, 2, 101)
     );
     assert_eq!(
-        (o.direct_plays_today, o.direct_streams_today, o.transcodes_today),
+        (
+            o.direct_plays_today,
+            o.direct_streams_today,
+            o.transcodes_today
+        ),
         (1, 1, 1)
     );
-    assert_eq!((o.plays_this_week, o.active_streams, o.bytes_served_today), (4, 0, 0));
     assert_eq!(
-        (o.plays_today_by_source.cinevault, o.plays_today_by_source.ingest),
+        (o.plays_this_week, o.active_streams, o.bytes_served_today),
+        (4, 0, 0)
+    );
+    assert_eq!(
+        (
+            o.plays_today_by_source.cinevault,
+            o.plays_today_by_source.ingest
+        ),
         (3, 0)
     );
     assert_eq!((o.transcode_failures_today, o.active_transcodes), (0, 0));
@@ -212,30 +322,54 @@ async fn every_analytics_figure_counts_cinevaults_rows_as_viewings() {
     assert_eq!(ids, w.plays.to_vec());
     let [pilot, harbor, storm, kid] = [0, 1, 2, 3].map(|i| &page.entries[i]);
     assert_eq!(
-        (pilot.playback_type.as_str(), pilot.duration_seconds, pilot.request_rows),
+        (
+            pilot.playback_type.as_str(),
+            pilot.duration_seconds,
+            pilot.request_rows
+        ),
         ("transcode", 1200, 1)
     );
     assert_eq!(pilot.ended_at, Some(at("2026-11-20T21:20:00Z")));
     assert_eq!(
-        (pilot.position_seconds, pilot.completion_status, pilot.completion_percent),
+        (
+            pilot.position_seconds,
+            pilot.completion_status,
+            pilot.completion_percent
+        ),
         (Some(1200), Completion::Partial, Some(66.67))
     );
     assert_eq!(pilot.media_type, "tv_shows");
     assert_eq!(
-        (harbor.duration_seconds, harbor.request_rows, harbor.duration_source.as_str()),
+        (
+            harbor.duration_seconds,
+            harbor.request_rows,
+            harbor.duration_source.as_str()
+        ),
         (4000, 3, "requests")
     );
     assert_eq!(
-        (harbor.completion_status, harbor.completion_source, harbor.completion_percent),
+        (
+            harbor.completion_status,
+            harbor.completion_source,
+            harbor.completion_percent
+        ),
         (Completion::Completed, "watch_history", Some(91.67))
     );
     assert_eq!(harbor.ended_at, Some(at("2026-11-20T21:06:50Z")));
     assert_eq!(
-        (storm.duration_seconds, storm.request_rows, storm.completion_status),
+        (
+            storm.duration_seconds,
+            storm.request_rows,
+            storm.completion_status
+        ),
         (900, 2, Completion::Partial)
     );
     assert_eq!(
-        (storm.completion_source, storm.completion_percent, storm.source.as_str()),
+        (
+            storm.completion_source,
+            storm.completion_percent,
+            storm.source.as_str()
+        ),
         ("watch_time", Some(30.0), "cinevault")
     );
     assert_eq!((kid.username.as_str(), kid.duration_seconds), ("kid", 200));
@@ -285,7 +419,14 @@ async fn every_analytics_figure_counts_cinevaults_rows_as_viewings() {
     let per: Vec<(Option<Uuid>, Option<&str>, i64, i64)> = st
         .libraries
         .iter()
-        .map(|l| (l.library_id, l.library_type.as_deref(), l.item_count, l.total_bytes))
+        .map(|l| {
+            (
+                l.library_id,
+                l.library_type.as_deref(),
+                l.item_count,
+                l.total_bytes,
+            )
+        })
         .collect();
     assert_eq!(
         per,
@@ -297,11 +438,20 @@ async fn every_analytics_figure_counts_cinevaults_rows_as_viewings() {
     let health = library_health::reports(&c, &c2).await.expect("health");
     let films = &health.libraries[0];
     assert_eq!(
-        (films.total_items, films.complete_items, films.metadata_completeness_percent),
+        (
+            films.total_items,
+            films.complete_items,
+            films.metadata_completeness_percent
+        ),
         (2, 1, 50.0)
     );
     assert_eq!(
-        (films.missing_overview, films.missing_poster, films.missing_year, films.missing_genres),
+        (
+            films.missing_overview,
+            films.missing_poster,
+            films.missing_year,
+            films.missing_genres
+        ),
         (1, 1, 1, 0)
     );
     assert_eq!(
@@ -316,17 +466,27 @@ async fn every_analytics_figure_counts_cinevaults_rows_as_viewings() {
     assert_eq!(films.hdr_formats, vec![NameCount::new("Dolby Vision", 1)]);
     let shows = &health.libraries[1];
     assert_eq!(
-        (shows.total_items, shows.complete_items, shows.missing_overview, shows.missing_genres),
+        (
+            shows.total_items,
+            shows.complete_items,
+            shows.missing_overview,
+            shows.missing_genres
+        ),
         (1, 0, 1, 0)
     );
 
     // CineVault writes no stream_errors and no transcode_history: none of its short requests
     // (ada's 5 s range request) is an "error", and no transcode failed.
-    let readings =
-        cinevault_analytics::notifications::inputs::readings(&c, std::time::Duration::from_secs(600))
-            .await
-            .expect("readings");
-    assert_eq!((readings.stream_errors, readings.transcode_failures), (0, 0));
+    let readings = cinevault_analytics::notifications::inputs::readings(
+        &c,
+        std::time::Duration::from_secs(600),
+    )
+    .await
+    .expect("readings");
+    assert_eq!(
+        (readings.stream_errors, readings.transcode_failures),
+        (0, 0)
+    );
     let _ = (w.harbor, w.storm, w.pilot);
 }
 
@@ -335,27 +495,57 @@ async fn the_rollup_counts_viewings_and_reads_added_at_in_the_databases_zone() {
     let db = TestDb::cinevault().await;
     world(&db).await;
     let c = db.client().await;
-    let days = rollup::rollup_range(&pool(&db), BERLIN, d("2026-11-19"), d("2026-11-21"), |_, _, _| {})
-        .await
-        .expect("rollup");
+    let days = rollup::rollup_range(
+        &pool(&db),
+        BERLIN,
+        d("2026-11-19"),
+        d("2026-11-21"),
+        |_, _, _| {},
+    )
+    .await
+    .expect("rollup");
     assert_eq!(days, 3);
-    let fri = rollup::load_day(&c, d("2026-11-20")).await.expect("load").expect("row");
+    let fri = rollup::load_day(&c, d("2026-11-20"))
+        .await
+        .expect("load")
+        .expect("row");
     assert_eq!(
-        (fri.total_plays, fri.unique_users, fri.total_watch_minutes, fri.total_bytes_served),
+        (
+            fri.total_plays,
+            fri.unique_users,
+            fri.total_watch_minutes,
+            fri.total_bytes_served
+        ),
         (3, 2, 101, 0)
     );
-    assert_eq!((fri.transcodes, fri.direct_plays, fri.direct_streams), (1, 1, 1));
+    assert_eq!(
+        (fri.transcodes, fri.direct_plays, fri.direct_streams),
+        (1, 1, 1)
+    );
     assert_eq!(fri.transcode_failures, 0);
     // Storm was added at 22:30 UTC: 23:30 in Berlin, Friday.
     assert_eq!(
-        (fri.new_media_added, fri.library_size_total, fri.storage_used_bytes),
+        (
+            fri.new_media_added,
+            fri.library_size_total,
+            fri.storage_used_bytes
+        ),
         (1, 3, 7_000_000_000)
     );
-    let thu = rollup::load_day(&c, d("2026-11-19")).await.expect("load").expect("row");
-    assert_eq!((thu.total_plays, thu.new_media_added, thu.library_size_total), (1, 1, 2));
+    let thu = rollup::load_day(&c, d("2026-11-19"))
+        .await
+        .expect("load")
+        .expect("row");
+    assert_eq!(
+        (thu.total_plays, thu.new_media_added, thu.library_size_total),
+        (1, 1, 2)
+    );
     // The spec's table holds the same figures.
     let spec: i32 = c
-        .query_one("SELECT total_plays FROM daily_stats WHERE stat_date = '2026-11-20'", &[])
+        .query_one(
+            "SELECT total_plays FROM daily_stats WHERE stat_date = '2026-11-20'",
+            &[],
+        )
         .await
         .expect("daily_stats")
         .get(0);
@@ -373,8 +563,14 @@ async fn the_rollup_counts_viewings_and_reads_added_at_in_the_databases_zone() {
     rollup::rollup_range(&ny, BERLIN, d("2026-11-19"), d("2026-11-21"), |_, _, _| {})
         .await
         .expect("rollup");
-    let fri = rollup::load_day(&c, d("2026-11-20")).await.expect("load").expect("row");
-    let sat = rollup::load_day(&c, d("2026-11-21")).await.expect("load").expect("row");
+    let fri = rollup::load_day(&c, d("2026-11-20"))
+        .await
+        .expect("load")
+        .expect("row");
+    let sat = rollup::load_day(&c, d("2026-11-21"))
+        .await
+        .expect("load")
+        .expect("row");
     assert_eq!((fri.new_media_added, fri.library_size_total), (0, 2));
     assert_eq!((sat.new_media_added, sat.library_size_total), (1, 3));
 
@@ -382,7 +578,12 @@ async fn the_rollup_counts_viewings_and_reads_added_at_in_the_databases_zone() {
     // the zone configured.
     let app = TestApp::spawn(test_config(
         &db.url,
-        &["--database-mode", "cinevault", "--db-timezone", "America/New_York"],
+        &[
+            "--database-mode",
+            "cinevault",
+            "--db-timezone",
+            "America/New_York",
+        ],
     ))
     .await;
     let v: serde_json::Value = app

@@ -57,7 +57,16 @@ pub async fn item(
              title, duration_seconds, codec, container, resolution)
          VALUES ($1, $2, $3::text::media_type, '/media/' || $1::uuid::text || '.' || $8::text,
              $4::text || '.' || $8::text, $5, $4::text, $6, $7, $8::text, '1080p')",
-        &[&id, &library, &media_type, &title, &size, &runtime, &codec, &container],
+        &[
+            &id,
+            &library,
+            &media_type,
+            &title,
+            &size,
+            &runtime,
+            &codec,
+            &container,
+        ],
     )
     .await
     .expect("CineVault media item");
@@ -132,7 +141,13 @@ pub async fn request(
     secs: i32,
 ) -> Uuid {
     let id = request_row(c, user, item, playback_type, None, started).await;
-    end_row(c, id, started + chrono::Duration::seconds(i64::from(secs)), secs).await;
+    end_row(
+        c,
+        id,
+        started + chrono::Duration::seconds(i64::from(secs)),
+        secs,
+    )
+    .await;
     id
 }
 

@@ -59,7 +59,17 @@ async fn the_request_rows_of_one_viewing_are_one_play() {
     let ann = user(&c, "ann", "user").await;
     let ben = user(&c, "ben", "admin").await;
     let lib = library(&c, "Films", "movies").await;
-    let film = item(&c, lib, "Harbor", "movies", Some(6000), 4_000_000_000, Some("h264"), "mp4").await;
+    let film = item(
+        &c,
+        lib,
+        "Harbor",
+        "movies",
+        Some(6000),
+        4_000_000_000,
+        Some("h264"),
+        "mp4",
+    )
+    .await;
     let t0 = at("2026-11-20T20:00:00Z");
 
     // Ann: one long request, a parallel range request inside it, a seek 10 s after the first
@@ -105,15 +115,26 @@ async fn the_request_rows_of_one_viewing_are_one_play() {
             .expect("row");
         (r.get(0), r.get(1), r.get(2))
     };
-    assert_eq!((active, ended, secs_watched), (false, Some(t0 + secs(40 + 6000)), 0));
+    assert_eq!(
+        (active, ended, secs_watched),
+        (false, Some(t0 + secs(40 + 6000)), 0)
+    );
     assert!(!ben_plays[0].active);
     assert_eq!(ben_plays[0].watch, 20, "only the direct row's request time");
 
     // A second pass changes nothing.
     let again = pass(&pool, false).await;
-    assert_eq!((again.inserted, again.updated, again.deleted), (0, 0, 0), "{again:?}");
+    assert_eq!(
+        (again.inserted, again.updated, again.deleted),
+        (0, 0, 0),
+        "{again:?}"
+    );
     let full = pass(&pool, true).await;
-    assert_eq!((full.inserted, full.updated, full.deleted), (0, 0, 0), "{full:?}");
+    assert_eq!(
+        (full.inserted, full.updated, full.deleted),
+        (0, 0, 0),
+        "{full:?}"
+    );
 
     // A late request of Ann's first viewing joins it; the analytics count two plays for her.
     request(&c, ann, film, "direct_play", t0 + secs(3400), 100).await;
@@ -126,7 +147,11 @@ async fn the_request_rows_of_one_viewing_are_one_play() {
     .await
     .expect("state");
     let late = pass(&pool, false).await;
-    assert_eq!((late.inserted, late.updated, late.deleted), (0, 1, 0), "{late:?}");
+    assert_eq!(
+        (late.inserted, late.updated, late.deleted),
+        (0, 1, 0),
+        "{late:?}"
+    );
     let plays = plays_of(&c, film).await;
     let first = plays.iter().find(|p| p.id == r1).expect("first play");
     assert_eq!((first.watch, first.rows), (3400, 4));
@@ -138,7 +163,17 @@ async fn rows_cinevault_never_ends_are_closed_by_the_players_report_or_the_runti
     let pool = pool(&db);
     let c = db.client().await;
     let lib = library(&c, "Films", "movies").await;
-    let film = item(&c, lib, "Storm", "movies", Some(6000), 1, Some("hevc"), "mkv").await;
+    let film = item(
+        &c,
+        lib,
+        "Storm",
+        "movies",
+        Some(6000),
+        1,
+        Some("hevc"),
+        "mkv",
+    )
+    .await;
     let unknown = item(&c, lib, "No runtime", "movies", None, 1, None, "mkv").await;
     let now = Utc::now();
     let (reported, fresh, silent, stuck, open, forever) = (
@@ -150,23 +185,79 @@ async fn rows_cinevault_never_ends_are_closed_by_the_players_report_or_the_runti
         user(&c, "forever", "user").await,
     );
     // The player closed 15 minutes ago (older than the 10-minute staleness) at 25 minutes in.
-    let r = request_row(&c, reported, film, "transcode", Some("720p"), now - Duration::minutes(30)).await;
+    let r = request_row(
+        &c,
+        reported,
+        film,
+        "transcode",
+        Some("720p"),
+        now - Duration::minutes(30),
+    )
+    .await;
     progress(&c, reported, film, 1500, false, now - Duration::minutes(15)).await;
     // Reported two minutes ago: still playing (casting reports every 5 s).
-    let f = request_row(&c, fresh, film, "transcode", Some("720p"), now - Duration::minutes(30)).await;
+    let f = request_row(
+        &c,
+        fresh,
+        film,
+        "transcode",
+        Some("720p"),
+        now - Duration::minutes(30),
+    )
+    .await;
     progress(&c, fresh, film, 1700, false, now - Duration::minutes(2)).await;
     // No report, and its runtime (100 min) plus the staleness has passed.
-    let s = request_row(&c, silent, film, "transcode", Some("480p"), now - Duration::hours(3)).await;
+    let s = request_row(
+        &c,
+        silent,
+        film,
+        "transcode",
+        Some("480p"),
+        now - Duration::hours(3),
+    )
+    .await;
     // A direct request left open by a CineVault that stopped mid-request.
-    let d = request_row(&c, stuck, film, "direct_play", None, now - Duration::hours(3)).await;
+    let d = request_row(
+        &c,
+        stuck,
+        film,
+        "direct_play",
+        None,
+        now - Duration::hours(3),
+    )
+    .await;
     // An open direct request within the runtime: CineVault ends it itself.
-    let o = request_row(&c, open, film, "direct_play", None, now - Duration::minutes(20)).await;
+    let o = request_row(
+        &c,
+        open,
+        film,
+        "direct_play",
+        None,
+        now - Duration::minutes(20),
+    )
+    .await;
     // Unknown runtime: 6 hours (--stale-transcode-after) before it is closed.
-    let u = request_row(&c, forever, unknown, "transcode", Some("720p"), now - Duration::hours(5)).await;
+    let u = request_row(
+        &c,
+        forever,
+        unknown,
+        "transcode",
+        Some("720p"),
+        now - Duration::hours(5),
+    )
+    .await;
     // A transcode of three days ago never ended, and the player's only report (watch_history
     // keeps the latest) is of a viewing today: it is not this row's end.
     let again = user(&c, "again", "user").await;
-    let old = request_row(&c, again, film, "transcode", Some("720p"), now - Duration::days(3)).await;
+    let old = request_row(
+        &c,
+        again,
+        film,
+        "transcode",
+        Some("720p"),
+        now - Duration::days(3),
+    )
+    .await;
     progress(&c, again, film, 300, false, now - Duration::minutes(15)).await;
 
     let p = pass(&pool, false).await;
@@ -192,7 +283,10 @@ async fn rows_cinevault_never_ends_are_closed_by_the_players_report_or_the_runti
         a.is_some_and(|a| (a - b).num_milliseconds().abs() < 1000)
     };
     let (active, ended, watched) = state(r).await;
-    assert!(!active && close_to(ended, now - Duration::minutes(15)), "{ended:?}");
+    assert!(
+        !active && close_to(ended, now - Duration::minutes(15)),
+        "{ended:?}"
+    );
     assert!((899..=901).contains(&watched), "{watched}");
     let (active, ended, _) = state(f).await;
     assert!(active && ended.is_none());
@@ -202,24 +296,43 @@ async fn rows_cinevault_never_ends_are_closed_by_the_players_report_or_the_runti
     let (active, _, watched) = state(d).await;
     assert!(!active);
     assert_eq!(watched, 0);
-    assert!(state(o).await.0, "an open request within the runtime stays open");
+    assert!(
+        state(o).await.0,
+        "an open request within the runtime stays open"
+    );
     let (active, ended, watched) = state(old).await;
-    assert!(!active && close_to(ended, now - Duration::days(3) + secs(6000)), "{ended:?}");
-    assert_eq!(watched, 0, "closed by the runtime, not by a later viewing's report");
+    assert!(
+        !active && close_to(ended, now - Duration::days(3) + secs(6000)),
+        "{ended:?}"
+    );
+    assert_eq!(
+        watched, 0,
+        "closed by the runtime, not by a later viewing's report"
+    );
     assert!(state(u).await.0, "unknown runtime: open for 6 hours");
 
     let plays = plays_of(&c, film).await;
     let play = |u: Uuid| plays.iter().find(|p| p.user == u).expect("play").clone();
     let closed = play(reported);
-    assert_eq!(closed.position, Some(1500), "watch_history's position belongs to the play");
+    assert_eq!(
+        closed.position,
+        Some(1500),
+        "watch_history's position belongs to the play"
+    );
     assert!(!closed.active);
     assert_eq!(closed.duration_source, "requests");
     assert!(play(fresh).active);
     assert_eq!(play(fresh).position, Some(1700));
     let unknown_play = play(silent);
-    assert_eq!((unknown_play.watch, unknown_play.duration_source.as_str()), (0, "unknown"));
+    assert_eq!(
+        (unknown_play.watch, unknown_play.duration_source.as_str()),
+        (0, "unknown")
+    );
     assert!(play(open).active);
-    assert!((1199..=1201).contains(&play(open).watch), "open for 20 minutes so far");
+    assert!(
+        (1199..=1201).contains(&play(open).watch),
+        "open for 20 minutes so far"
+    );
 }
 
 #[tokio::test]
@@ -229,7 +342,17 @@ async fn rows_of_a_session_reported_through_the_ingest_api_are_never_counted_twi
     let c = db.client().await;
     let ann = user(&c, "ann", "user").await;
     let lib = library(&c, "Films", "movies").await;
-    let film = item(&c, lib, "Harbor", "movies", Some(6000), 1, Some("h264"), "mp4").await;
+    let film = item(
+        &c,
+        lib,
+        "Harbor",
+        "movies",
+        Some(6000),
+        1,
+        Some("h264"),
+        "mp4",
+    )
+    .await;
     let t0 = at("2026-11-20T20:00:00Z");
     // A CineVault that reports through the ingest API while its own handler still writes.
     let reported = Uuid::new_v4();
@@ -276,9 +399,29 @@ async fn summaries_follow_every_pass_exactly() {
     let ann = user(&c, "ann", "user").await;
     let ben = user(&c, "ben", "user").await;
     let lib = library(&c, "Films", "movies").await;
-    let film = item(&c, lib, "Harbor", "movies", Some(6000), 1, Some("h264"), "mp4").await;
+    let film = item(
+        &c,
+        lib,
+        "Harbor",
+        "movies",
+        Some(6000),
+        1,
+        Some("h264"),
+        "mp4",
+    )
+    .await;
     super::genre(&c, film, "Drama").await;
-    let other = item(&c, lib, "Storm", "movies", Some(3000), 1, Some("h264"), "mp4").await;
+    let other = item(
+        &c,
+        lib,
+        "Storm",
+        "movies",
+        Some(3000),
+        1,
+        Some("h264"),
+        "mp4",
+    )
+    .await;
     super::genre(&c, other, "Action").await;
     // Rows stamped days ago are only looked at again by a full pass (the first test shows the
     // margin of an ordinary one), so every pass here is full.
@@ -295,7 +438,14 @@ async fn summaries_follow_every_pass_exactly() {
             .await
             .expect("scan")
             .iter()
-            .map(|r| (r.get(0), r.get(1), r.get::<_, Option<i64>>(2).unwrap_or(0), r.get(3)))
+            .map(|r| {
+                (
+                    r.get(0),
+                    r.get(1),
+                    r.get::<_, Option<i64>>(2).unwrap_or(0),
+                    r.get(3),
+                )
+            })
             .collect();
         let answer = cinevault_analytics::analytics::users::summaries(&c)
             .await
@@ -312,7 +462,15 @@ async fn summaries_follow_every_pass_exactly() {
         answer
     };
     for (n, who) in [ann, ann, ben].into_iter().enumerate() {
-        request(&c, who, film, "direct_play", t0 + Duration::hours(n as i64 * 3), 1200).await;
+        request(
+            &c,
+            who,
+            film,
+            "direct_play",
+            t0 + Duration::hours(n as i64 * 3),
+            1200,
+        )
+        .await;
     }
     pass(&pool, true).await;
     compare().await;
@@ -322,18 +480,30 @@ async fn summaries_follow_every_pass_exactly() {
     compare().await;
     // Ann's second viewing grows (a request still open, then ended); Ben watches another
     // item.
-    let last = request_row(&c, ann, film, "direct_play", None, t0 + Duration::hours(3) + secs(1300)).await;
+    let last = request_row(
+        &c,
+        ann,
+        film,
+        "direct_play",
+        None,
+        t0 + Duration::hours(3) + secs(1300),
+    )
+    .await;
     pass(&pool, true).await;
     compare().await;
     end_row(&c, last, t0 + Duration::hours(3) + secs(1900), 600).await;
-    request(&c, ben, other, "direct_stream", t0 + Duration::hours(10), 900).await;
+    request(
+        &c,
+        ben,
+        other,
+        "direct_stream",
+        t0 + Duration::hours(10),
+        900,
+    )
+    .await;
     pass(&pool, true).await;
     let answer = compare().await;
-    let ben_row = answer
-        .users
-        .iter()
-        .find(|u| u.user_id == ben)
-        .expect("ben");
+    let ben_row = answer.users.iter().find(|u| u.user_id == ben).expect("ben");
     let plays: i64 = c
         .query_one("SELECT count(*) FROM cinevault_plays", &[])
         .await

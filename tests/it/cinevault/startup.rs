@@ -121,7 +121,10 @@ async fn it_starts_on_cinevaults_schema_as_of_025_and_at_its_latest_and_breaks_n
             "alert_rules",
             "alert_log",
         ] {
-            assert!(has("adopted", &format!("table {table}")), "{template:?}: {status}");
+            assert!(
+                has("adopted", &format!("table {table}")),
+                "{template:?}: {status}"
+            );
             assert!(!has("created", &format!("table {table}")));
         }
         assert!(has("added", "column stream_sessions.source"), "{status}");
@@ -133,17 +136,26 @@ async fn it_starts_on_cinevaults_schema_as_of_025_and_at_its_latest_and_breaks_n
             assert!(!has("created", &format!("table {core}")), "{status}");
         }
         assert!(
-            !changes
-                .iter()
-                .any(|c| c["object"].as_str().unwrap_or("").starts_with("column users.")
-                    || c["object"].as_str().unwrap_or("").starts_with("column media_items.")),
+            !changes.iter().any(|c| c["object"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("column users.")
+                || c["object"]
+                    .as_str()
+                    .unwrap_or("")
+                    .starts_with("column media_items.")),
             "nothing added to CineVault's core tables: {status}"
         );
         assert_eq!(core_snapshot(&c).await, core_before, "{template:?}");
 
         for path in ENDPOINTS {
             let r = app.admin_get(path).send().await.expect("request");
-            assert_eq!(r.status(), 200, "{template:?} {path}: {}", r.text().await.unwrap_or_default());
+            assert_eq!(
+                r.status(),
+                200,
+                "{template:?} {path}: {}",
+                r.text().await.unwrap_or_default()
+            );
         }
         // And CineVault's statements, cascades included, with the sidecar's schema in place
         // and the sidecar running.
@@ -165,7 +177,10 @@ async fn an_empty_database_is_waited_on_and_never_given_cinevaults_tables() {
         let app = TestApp::start(test_config(&db.url, &["--database-mode", mode])).await;
         let message = not_ready_saying(&app, "CineVault").await;
         match mode {
-            "auto" => assert!(message.contains("set --database-mode standalone"), "{message}"),
+            "auto" => assert!(
+                message.contains("set --database-mode standalone"),
+                "{message}"
+            ),
             _ => assert!(
                 message.contains("waiting for CineVault's schema: table users is missing"),
                 "{message}"
@@ -225,7 +240,11 @@ async fn a_mode_that_contradicts_the_database_is_refused_and_says_why() {
         .expect("count")
         .get(0);
     assert_eq!(sidecar_tables, 0);
-    let refused = app.admin_get("/api/v1/analytics/overview").send().await.expect("overview");
+    let refused = app
+        .admin_get("/api/v1/analytics/overview")
+        .send()
+        .await
+        .expect("overview");
     assert_eq!(refused.status(), 503);
     app.stop().await;
 
@@ -295,7 +314,9 @@ async fn cinevaults_entrypoint_rerunning_its_migrations_meets_the_sidecars_schem
         let baseline = run_as_psql(&plain.client().await, &again).await;
         assert!(!baseline.is_empty());
         assert!(
-            baseline.iter().all(|(_, code)| code == "42P07" || code == "42710"),
+            baseline
+                .iter()
+                .all(|(_, code)| code == "42P07" || code == "42710"),
             "only 'already exists': {baseline:?}"
         );
 
@@ -312,7 +333,9 @@ async fn cinevaults_entrypoint_rerunning_its_migrations_meets_the_sidecars_schem
             schema::Outcome::Ready(p) => assert!(p.applied.is_empty(), "{p:?}"),
             schema::Outcome::NotReady(why) => panic!("{why}"),
         }
-        statements::replay(&c).await.expect("CineVault's statements");
+        statements::replay(&c)
+            .await
+            .expect("CineVault's statements");
     }
 
     // The sidecar starting while CineVault's entrypoint runs its migrations again.

@@ -783,7 +783,11 @@ async fn hostile_strings_are_stored_exactly_and_shown_back_as_json_strings() {
             .await
             .expect("filter");
         let (status, code, field) = crate::common::error_of(r).await;
-        assert_eq!((status, code.as_str(), field.as_deref()), (400, "invalid_request", Some("media_type")), "{q}");
+        assert_eq!(
+            (status, code.as_str(), field.as_deref()),
+            (400, "invalid_request", Some("media_type")),
+            "{q}"
+        );
     }
     app.stop().await;
 }
