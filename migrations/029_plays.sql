@@ -150,3 +150,15 @@ CREATE TABLE IF NOT EXISTS system_metrics_archive (
 );
 CREATE INDEX IF NOT EXISTS idx_system_metrics_archive_host_recorded
     ON system_metrics_archive (host, recorded_at);
+
+-- Every reading kept, wherever it is kept (Grafana's history dashboard reads this).
+CREATE OR REPLACE VIEW system_metrics_history AS
+SELECT id, host, cpu_percent, memory_percent, memory_used_mb, gpu_encoder_percent,
+       gpu_memory_percent, gpu_temp_celsius, disk_total_gb, disk_used_gb, disk_free_gb,
+       active_streams, active_transcodes, recorded_at
+FROM system_metrics
+UNION ALL
+SELECT id, host, cpu_percent, memory_percent, memory_used_mb, gpu_encoder_percent,
+       gpu_memory_percent, gpu_temp_celsius, disk_total_gb, disk_used_gb, disk_free_gb,
+       active_streams, active_transcodes, recorded_at
+FROM system_metrics_archive;

@@ -23,7 +23,8 @@ ALTER ROLE :"role" SET statement_timeout = '30s';
 
 GRANT USAGE ON SCHEMA public TO :"role";
 GRANT SELECT ON daily_stats, sidecar_daily_stats, stream_sessions, cinevault_plays, plays,
-                stream_errors, transcode_history, system_metrics, media_items, libraries,
+                stream_errors, transcode_history, system_metrics, system_metrics_archive,
+                system_metrics_history, media_items, libraries,
                 alert_log, alert_rules
     TO :"role";
 -- The plays view reads through the sidecar's functions.

@@ -13,7 +13,7 @@ BEGIN
     END IF;
 END
 $$;
-DROP VIEW IF EXISTS plays;
+DROP VIEW IF EXISTS plays, system_metrics_history;
 DROP TABLE IF EXISTS cinevault_plays, cinevault_plays_state, sidecar_daily_stats,
     system_metrics_archive, user_activity_totals, user_genre_plays, user_activity_deltas,
     user_genre_deltas, stream_errors, alert_rule_state;

@@ -6,7 +6,7 @@
 -- Run by hand:
 --   psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -f migrations/rollback/sidecar_additions.down.sql
 BEGIN;
-DROP VIEW IF EXISTS plays;
+DROP VIEW IF EXISTS plays, system_metrics_history;
 DROP TABLE IF EXISTS cinevault_plays, cinevault_plays_state, sidecar_daily_stats,
     system_metrics_archive, user_activity_totals, user_genre_plays, user_activity_deltas,
     user_genre_deltas, stream_errors, alert_rule_state, analytics_schema_history,
