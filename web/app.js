@@ -3,6 +3,7 @@
 // hidden), and sign-out, also forced by any 401.
 
 import { api, clearToken, getToken, isAbort, onUnauthorized, setToken } from './js/api.js';
+import { databaseKind } from './js/cinevault.js';
 import { h } from './js/dom.js';
 import { formatClock, setTimeZone } from './js/format.js';
 import { banner } from './js/ui.js';
@@ -182,9 +183,12 @@ async function loadServerInfo() {
   try {
     const status = await api('/status');
     setTimeZone(status.timezone);
+    const db = databaseKind(status);
     info.replaceChildren(
       h('span', { class: 'server-host', title: 'Host', text: status.host }),
-      h('span', { class: 'server-meta', text: `${status.timezone} · v${status.version}` }));
+      h('span', { class: 'server-meta' },
+        db ? [h('span', { class: 'server-db', 'data-db-mode': status.database.mode, title: db.title, text: db.text }), ' · '] : null,
+        `${status.timezone} · v${status.version}`));
   } catch (err) {
     if (err?.status !== 401) info.replaceChildren(h('span', { class: 'server-meta', text: 'status unavailable' }));
   }

@@ -248,6 +248,29 @@ mod tests {
         assert_eq!(a.identify(&expired), Credential::Unknown);
     }
 
+    /// CineVault's own tokens (internal/auth/auth.go): `user_id`, `username`, `role` (its
+    /// `user_role` enum), `exp`, `iat`, no `sub`.
+    #[test]
+    fn cinevaults_own_jwts_are_recognised_by_their_role() {
+        let a = auth();
+        let now = chrono::Utc::now().timestamp();
+        let claims = |role: &str| {
+            serde_json::json!({"user_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                               "username": "owner", "role": role, "exp": exp(), "iat": now})
+        };
+        assert_eq!(
+            a.identify(&jwt("jwt-signing-secret", claims("admin"))),
+            Credential::Admin
+        );
+        for role in ["user", "guest"] {
+            assert_eq!(
+                a.identify(&jwt("jwt-signing-secret", claims(role))),
+                Credential::User,
+                "{role}"
+            );
+        }
+    }
+
     #[test]
     fn no_admin_tokens_means_nobody_is_admin() {
         let a = Authenticator::new(vec![], None, None, None);

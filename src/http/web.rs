@@ -43,6 +43,7 @@ const ASSETS: &[Asset] = assets![
     "js/format.js",
     "js/charts.js",
     "js/ui.js",
+    "js/cinevault.js",
     "js/tabs/overview.js",
     "js/tabs/activity.js",
     "js/tabs/streams.js",

@@ -45,6 +45,8 @@ pub struct Pass {
     pub inserted: i64,
     pub updated: i64,
     pub deleted: i64,
+    /// Pairs whose user or item CineVault was deleting: left for the next pass.
+    pub deferred: usize,
 }
 
 /// The settings a pass needs.
@@ -102,14 +104,38 @@ pub async fn run(state: AppState, cancel: CancellationToken) -> anyhow::Result<(
     }
 }
 
-/// One pass in one transaction; `None` when another replica holds the lock. `full`
-/// regroups every pair, as does the first pass on a database.
+/// One pass; `None` when another replica holds the lock. `full` regroups every pair, as does
+/// the first pass on a database.
+///
+/// The pass never waits on a lock one of CineVault's statements holds, so it can never be
+/// part of a deadlock with CineVault (which would then risk losing its statement): closing
+/// rows skips rows locked by others and commits at once; before regrouping a pair it takes a
+/// key-share lock on the pair's user and item with SKIP LOCKED (CineVault deleting either
+/// holds it, and its delete's cascades then wait for the pass, never the other way round),
+/// and a pair it could not lock is left for the next pass.
 pub async fn pass(pool: &Pool, rules: Rules, full: bool) -> anyhow::Result<Option<Pass>> {
     let mut client = pool.get().await.context("getting a database connection")?;
+    let stale = rules.stale_after.as_secs_f64();
+    let unknown = rules.unknown_runtime.as_secs_f64();
+    let rows_closed = {
+        let tx = client.transaction().await?;
+        if !crate::db::try_xact_lock(&tx, PLAYS_LOCK).await? {
+            return Ok(None);
+        }
+        let n = tx
+            .execute(sql::CLOSE_ROWS, &[&stale, &unknown])
+            .await
+            .context("closing CineVault's rows it never ends")?;
+        tx.commit().await?;
+        n
+    };
     let tx = client.transaction().await?;
     if !crate::db::try_xact_lock(&tx, PLAYS_LOCK).await? {
         return Ok(None);
     }
+    // A safety net: no statement of the pass should ever wait, but if one does, the pass
+    // gives up long before PostgreSQL's deadlock check could pick CineVault's statement.
+    tx.batch_execute("SET LOCAL lock_timeout = '500ms'").await?;
     let started: DateTime<Utc> = tx.query_one("SELECT now()", &[]).await?.get(0);
     let scanned_to: Option<DateTime<Utc>> = tx
         .query_opt("SELECT scanned_to FROM cinevault_plays_state", &[])
@@ -120,12 +146,6 @@ pub async fn pass(pool: &Pool, rules: Rules, full: bool) -> anyhow::Result<Optio
     } else {
         scanned_to.map(|t| t - MARGIN)
     };
-    let stale = rules.stale_after.as_secs_f64();
-    let unknown = rules.unknown_runtime.as_secs_f64();
-    let rows_closed = tx
-        .execute(sql::CLOSE_ROWS, &[&stale, &unknown])
-        .await
-        .context("closing CineVault's rows it never ends")?;
     let pairs: Vec<(Uuid, Uuid)> = tx
         .query(sql::DIRTY_PAIRS, &[&since])
         .await
@@ -139,9 +159,21 @@ pub async fn pass(pool: &Pool, rules: Rules, full: bool) -> anyhow::Result<Optio
         pairs: pairs.len(),
         ..Pass::default()
     };
+    let mut deferred = 0;
     for chunk in pairs.chunks(BATCH) {
         let users: Vec<Uuid> = chunk.iter().map(|p| p.0).collect();
         let items: Vec<Uuid> = chunk.iter().map(|p| p.1).collect();
+        let locked = tx
+            .query_one(sql::LOCK_PAIRS, &[&users, &items])
+            .await
+            .context("locking the plays' users and items")?;
+        let (locked_users, locked_items): (Vec<Uuid>, Vec<Uuid>) = (locked.get(0), locked.get(1));
+        let (users, items): (Vec<Uuid>, Vec<Uuid>) = chunk
+            .iter()
+            .filter(|(u, m)| locked_users.contains(u) && locked_items.contains(m))
+            .copied()
+            .unzip();
+        deferred += chunk.len() - users.len();
         let row = tx
             .query_one(sql::REGROUP, &[&users, &items, &gap])
             .await
@@ -150,14 +182,18 @@ pub async fn pass(pool: &Pool, rules: Rules, full: bool) -> anyhow::Result<Optio
         result.updated += row.get::<_, i64>(1);
         result.deleted += row.get::<_, i64>(2);
     }
-    tx.execute(
-        "INSERT INTO cinevault_plays_state (id, scanned_to, rebuilt_at)
-         VALUES (true, $1::timestamptz, CASE WHEN $2::bool THEN $1::timestamptz END)
-         ON CONFLICT (id) DO UPDATE SET scanned_to = EXCLUDED.scanned_to,
-             rebuilt_at = COALESCE(EXCLUDED.rebuilt_at, cinevault_plays_state.rebuilt_at)",
-        &[&started, &since.is_none()],
-    )
-    .await?;
+    // With pairs left for later, the next pass looks as far back as this one did.
+    if deferred == 0 {
+        tx.execute(
+            "INSERT INTO cinevault_plays_state (id, scanned_to, rebuilt_at)
+             VALUES (true, $1::timestamptz, CASE WHEN $2::bool THEN $1::timestamptz END)
+             ON CONFLICT (id) DO UPDATE SET scanned_to = EXCLUDED.scanned_to,
+                 rebuilt_at = COALESCE(EXCLUDED.rebuilt_at, cinevault_plays_state.rebuilt_at)",
+            &[&started, &since.is_none()],
+        )
+        .await?;
+    }
+    result.deferred = deferred;
     tx.commit().await?;
     Ok(Some(result))
 }

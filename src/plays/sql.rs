@@ -58,6 +58,15 @@ SELECT DISTINCT user_id, media_item_id FROM (
                     AND c.user_id = i.user_id)
 ) d";
 
+/// Key-share locks on the users `$1` and items `$2` that nobody is deleting (or otherwise
+/// holding exclusively) now; returns the ids it locked. Inserting a play then needs no lock
+/// it could wait for, and CineVault's delete of one of them waits for this pass instead.
+pub const LOCK_PAIRS: &str = "\
+WITH u AS (SELECT id FROM users WHERE id = ANY($1) FOR KEY SHARE SKIP LOCKED),
+     m AS (SELECT id FROM media_items WHERE id = ANY($2) FOR KEY SHARE SKIP LOCKED)
+SELECT COALESCE((SELECT array_agg(id) FROM u), '{}'::uuid[]),
+       COALESCE((SELECT array_agg(id) FROM m), '{}'::uuid[])";
+
 /// Regroups the plays of the pairs `($1[i], $2[i])` from CineVault's rows and writes only
 /// the difference: plays that no longer exist are deleted, changed ones updated, new ones
 /// inserted, and the users' summaries (migration 030) get the net change as deltas. Both the

@@ -1,6 +1,8 @@
 // End-to-end tests of the built-in dashboard, in Debian's Chromium driven by playwright-core,
-// against a sidecar serving demo data (started by scripts/test-browser, which passes its URL
-// and admin token). The tests run in order and share one browser page, as an admin would.
+// against a sidecar serving demo data from a database of its own, and one serving
+// `demo --cinevault` from CineVault's own schema (both started by scripts/test-browser, which
+// passes their URLs and the admin token). The tests run in order and share one browser page,
+// as an admin would; the CineVault tests use a second page.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,9 +13,10 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 
 const BASE = process.env.CINEVAULT_URL;
+const CV_BASE = process.env.CINEVAULT_CV_URL;
 const TOKEN = process.env.CINEVAULT_ADMIN_TOKEN;
 const SHOTS = process.env.CINEVAULT_SCREENSHOTS ?? path.resolve('../../target/browser-screenshots');
-assert.ok(BASE && TOKEN, 'run through scripts/test-browser (CINEVAULT_URL, CINEVAULT_ADMIN_TOKEN)');
+assert.ok(BASE && CV_BASE && TOKEN, 'run through scripts/test-browser (CINEVAULT_URL, CINEVAULT_CV_URL, CINEVAULT_ADMIN_TOKEN)');
 
 const TABS = ['overview', 'activity', 'streams', 'transcodes', 'system', 'library', 'alerts'];
 const TOKEN_KEY = 'cinevault-analytics.admin-token';
@@ -120,30 +123,39 @@ async function assertChartsDrawn(expected) {
   }
 }
 
-async function rows(selector) {
-  return page.locator(`table[data-table="${selector}"] tbody tr`).count();
+async function rows(selector, p = page) {
+  return p.locator(`table[data-table="${selector}"] tbody tr`).count();
 }
 
-async function columnTexts(table, index) {
-  return page.$$eval(`table[data-table="${table}"] tbody tr td:nth-child(${index})`, (cells) => cells.map((c) => c.textContent));
+async function columnTexts(table, index, p = page) {
+  return p.$$eval(`table[data-table="${table}"] tbody tr td:nth-child(${index})`, (cells) => cells.map((c) => c.textContent));
 }
 
-async function noErrorBanners() {
-  const banners = await page.locator('main .banner-error').allTextContents();
+async function noErrorBanners(p = page) {
+  const banners = await p.locator('main .banner-error').allTextContents();
   assert.deepEqual(banners, [], 'error banners on the page');
 }
 
-async function shoot(name, scheme) {
-  await page.emulateMedia({ colorScheme: scheme });
+async function shoot(name, scheme, p = page) {
+  await p.emulateMedia({ colorScheme: scheme });
   // The tab redraws itself in the new scheme's colours.
-  await page.waitForTimeout(50);
-  await settled();
-  await page.screenshot({ path: path.join(SHOTS, `${name}-${scheme}.png`), fullPage: true });
+  await p.waitForTimeout(50);
+  await settled(p);
+  await p.screenshot({ path: path.join(SHOTS, `${name}-${scheme}.png`), fullPage: true });
 }
 
-async function shootBoth(name) {
-  await shoot(name, 'dark');
-  await shoot(name, 'light');
+async function shootBoth(name, p = page) {
+  await shoot(name, 'dark', p);
+  await shoot(name, 'light', p);
+}
+
+/** Submits the Activity filters and waits for the watch history answer whose URL passes `match`. */
+async function applyFilters(match, p = page) {
+  await Promise.all([
+    p.waitForResponse((r) => r.url().includes('/analytics/watch-activity') && match(r.url())),
+    p.click('.filters button[type="submit"]'),
+  ]);
+  await settled(p);
 }
 
 async function signIn(p = page, token = TOKEN) {
@@ -198,11 +210,30 @@ test('signing in opens the overview with its figures, gauges and trends', async 
   await shootBoth('overview');
 });
 
+test('the standalone demo says it runs on its own database, with no CineVault notice', async () => {
+  await page.waitForSelector('#server-info .server-db');
+  assert.equal(await page.textContent('#server-info .server-db'), 'Own database');
+  assert.equal(await page.getAttribute('#server-info .server-db', 'data-db-mode'), 'standalone');
+  assert.doesNotMatch(await page.textContent('#server-info'), /CineVault database/);
+  for (const tab of ['overview', 'alerts']) {
+    await openTab(tab);
+    assert.equal(await page.locator('main [data-notice]').count(), 0, `${tab}: a CineVault notice`);
+    assert.equal(await page.locator('main .notice-slot:visible').count(), 0, `${tab}: the notice takes room`);
+    assert.equal(await page.locator('main .banner-warning').count(), 0, `${tab}: a warning`);
+  }
+  await openTab('overview');
+  // Every play came through the ingest API: no line about CineVault's request rows.
+  assert.equal(await page.locator('[data-plays-source]').count(), 0);
+});
+
 test('activity lists who watched what, and its filters change the rows', async () => {
   await openTab('activity');
   await noErrorBanners();
   assert.equal(await rows('activity'), 100);
   assert.ok(await rows('users') >= 10);
+  // Media types by their labels, not CineVault's enum names.
+  const firstTypes = new Set(await columnTexts('activity', 3));
+  assert.ok([...firstTypes].every((t) => ['Movies', 'TV shows'].includes(t)), `types: ${[...firstTypes]}`);
   await shootBoth('activity');
 
   // Next page.
@@ -224,19 +255,23 @@ test('activity lists who watched what, and its filters change the rows', async (
   assert.ok(byUser.every((u) => u === someone.text), `rows of other users: ${byUser}`);
   assert.notDeepEqual(byUser, allFirst);
 
-  // By media type.
-  await page.selectOption('select[name="user_id"]', '');
-  await page.fill('input[name="media_type"]', 'episode');
-  await Promise.all([
-    page.waitForResponse((r) => r.url().includes('/analytics/watch-activity') && r.url().includes('media_type=episode')),
-    page.click('.filters button[type="submit"]'),
+  // By media type: a choice of CineVault's media types, by their labels, "Any" first.
+  const choices = await page.$$eval('select[name="media_type"] option', (os) => os.map((o) => [o.value, o.textContent]));
+  assert.deepEqual(choices, [
+    ['', 'Any'], ['movies', 'Movies'], ['tv_shows', 'TV shows'], ['adult_movies', 'Adult movies'], ['music', 'Music'],
+    ['music_videos', 'Music videos'], ['home_videos', 'Home videos'], ['other_videos', 'Other videos'],
+    ['images', 'Images'], ['audiobooks', 'Audiobooks'],
   ]);
-  await settled();
+  await page.selectOption('select[name="user_id"]', '');
+  await page.selectOption('select[name="media_type"]', 'tv_shows');
+  await applyFilters((url) => url.includes('media_type=tv_shows'));
   const types = await columnTexts('activity', 3);
-  assert.ok(types.length > 0 && types.every((t) => t === 'episode'), `types: ${[...new Set(types)]}`);
+  assert.ok(types.length > 0 && types.every((t) => t === 'TV shows'), `types: ${[...new Set(types)]}`);
+  // Plays reported through the ingest API: one row each, their duration as reported.
+  assert.equal(await page.locator('table[data-table="activity"] .play-requests').count(), 0);
 
   // By date range: one day in the past has fewer plays than the whole history.
-  await page.fill('input[name="media_type"]', '');
+  await page.selectOption('select[name="media_type"]', '');
   const day = new Date(Date.now() - 3 * 86400000).toISOString().slice(0, 10);
   await page.fill('input[name="from"]', day);
   await page.fill('input[name="to"]', day);
@@ -310,6 +345,9 @@ test('library health shows a card per library', async () => {
   await noErrorBanners();
   const names = await page.$$eval('.library h3', (hs) => hs.map((x) => x.textContent));
   assert.deepEqual([...names].sort(), ['4K Movies', 'Anime', 'Movies', 'TV Shows']);
+  // CineVault's media types by their labels.
+  const types = await page.$$eval('.library', (ls) => Object.fromEntries(ls.map((l) => [l.dataset.library, l.querySelector('.library-head .muted').textContent])));
+  assert.deepEqual(types, { '4K Movies': 'Movies', Anime: 'TV shows', Movies: 'Movies', 'TV Shows': 'TV shows' });
   assert.ok(await page.locator('.library .meter').count() >= 4);
   await shootBoth('library');
 });
@@ -372,6 +410,8 @@ test('alerts: a channel and a rule are created, edited, tested and deleted', asy
   assert.equal(received[0].url, '/hook');
   assert.equal(JSON.parse(received[0].body).status, 'test');
   await page.waitForFunction(() => document.querySelectorAll('table[data-table="log"] tbody tr').length === 1);
+  assert.equal(await page.textContent('table[data-table="log"] thead th:nth-child(8)'), 'Sent by');
+  assert.deepEqual(await columnTexts('log', 8), ['Sidecar']);
 
   // A rule: bad threshold caught in the page, then created.
   await page.click('[data-action="new-rule"]');
@@ -486,6 +526,109 @@ test('a 401 at any time returns to sign-in with a message; sign-out forgets the 
   await page.waitForSelector('#signin:not([hidden])');
   assert.match(await page.textContent('#signin-message'), /signed out/);
   assert.equal(await page.evaluate((k) => sessionStorage.getItem(k), TOKEN_KEY), null);
+});
+
+// ---- CineVault's own database (demo --cinevault) ----------------------------------------
+
+let cv;
+
+test('on CineVault’s database the top bar says so and the overview shows CineVault’s workers', async () => {
+  cv = await context.newPage();
+  watch(cv);
+  await cv.goto(`${CV_BASE}/`);
+  await cv.waitForSelector('#signin:not([hidden])');
+  await signIn(cv);
+  await cv.waitForSelector('#app:not([hidden])');
+  await settled(cv);
+  await noErrorBanners(cv);
+  await cv.waitForSelector('#server-info .server-db');
+  assert.equal(await cv.textContent('#server-info .server-db'), 'CineVault database');
+  assert.equal(await cv.getAttribute('#server-info .server-db', 'data-db-mode'), 'cinevault');
+
+  // A named region, with the collector (its rows arrive every minute) and what is done about it.
+  const notice = cv.getByRole('region', { name: 'CineVault’s own workers' });
+  await notice.waitFor();
+  assert.equal(await notice.getAttribute('data-notice'), 'cinevault-workers');
+  const collector = notice.locator('[data-worker="collector"]');
+  assert.equal(await collector.count(), 1, 'the collector is detected');
+  const text = await collector.textContent();
+  assert.match(text, /Metrics collector/);
+  assert.match(text, /last seen (\d+ s|\d+ min|just now)/);
+  assert.match(text, /left out of the sidecar's answers/);
+  // The plays cards say how many of today's plays come from CineVault's request rows.
+  assert.match(await cv.textContent('[data-plays-source="cinevault"]'),
+    /^[\d,.]+ of today’s [\d,.]+ plays from CineVault’s request rows/);
+  await shootBoth('overview-cinevault', cv);
+});
+
+test('on CineVault’s database the activity filters by CineVault’s media types and shows grouped plays', async () => {
+  await openTab('activity', cv);
+  await noErrorBanners(cv);
+  assert.equal(await rows('activity', cv), 100);
+  await cv.selectOption('select[name="media_type"]', 'tv_shows');
+  await applyFilters((url) => url.includes('media_type=tv_shows'), cv);
+  const types = await columnTexts('activity', 3, cv);
+  assert.ok(types.length > 0 && types.every((t) => t === 'TV shows'), `types: ${[...new Set(types)]}`);
+
+  // A play grouped from several of CineVault's request rows says how many.
+  const requests = cv.locator('table[data-table="activity"] .play-requests');
+  assert.ok(await requests.count() > 0, 'a play grouped from several request rows');
+  const first = requests.first();
+  assert.match(await first.textContent(), /^\d+ requests$/);
+  assert.ok(Number(await first.getAttribute('data-requests')) > 1);
+  assert.match(await first.locator('xpath=..').getAttribute('title'), /CineVault’s request rows, grouped into one play/);
+  // The completion says what it was judged on.
+  const judged = cv.locator('table[data-table="activity"] [data-completion-source="watch_history"]');
+  assert.ok(await judged.count() > 0, 'plays judged on watch_history');
+  assert.match(await judged.first().getAttribute('title'), /^Judged on CineVault’s watch history/);
+  await shootBoth('activity-cinevault', cv);
+
+  await openTab('streams', cv);
+  await noErrorBanners(cv);
+  assert.match(await cv.textContent('[data-plays-source="cinevault"]'), /^[\d,.]+ of these [\d,.]+ sessions from CineVault’s request rows/);
+});
+
+test('on CineVault’s database the alerts tab shows its evaluator, and warns when alerts may arrive twice', async () => {
+  await openTab('alerts', cv);
+  await noErrorBanners(cv);
+  const notice = cv.getByRole('region', { name: 'CineVault’s alert evaluator' });
+  await notice.waitFor();
+  assert.equal(await cv.locator('main [data-worker="collector"], main [data-worker="rollup"]').count(), 0, 'only the evaluator');
+  // The demo's evaluator has sent nothing: no warning.
+  assert.equal(await cv.locator('main .banner-warning').count(), 0);
+
+  // Once CineVault's evaluator is seen sending while the sidecar sends too: a warning, with
+  // the note that says how to stop it.
+  const note = 'it evaluates the same rules and cannot be switched off: each alert may arrive twice '
+    + '(set --evaluate-alerts false to leave them to CineVault)';
+  await cv.route('**/api/v1/status', async (route) => {
+    const response = await route.fetch();
+    const json = await response.json();
+    const seen = new Date(Date.now() - 3 * 60000).toISOString();
+    Object.assign(json.cinevault_workers, { duplicate_alerts: true, days_restored: ['2026-01-10'], daily_stats_rows_not_ours: 2 });
+    Object.assign(json.cinevault_workers.alert_evaluator, { detected: true, running: true, last_seen: seen, note });
+    Object.assign(json.cinevault_workers.rollup, { detected: true, running: false, last_seen: seen });
+    await route.fulfill({ response, json });
+  });
+  await cv.click('[data-action="refresh"]');
+  await settled(cv);
+  const warning = cv.locator('main .banner-warning[data-banner="duplicate-alerts"]');
+  await warning.waitFor();
+  const warningText = await warning.textContent();
+  assert.match(warningText, /Each alert may arrive twice/);
+  assert.match(warningText, /last seen \d+ min ago/);
+  assert.match(warningText, /--evaluate-alerts false/);
+  assert.equal(await cv.locator('main [data-notice]').count(), 0, 'the warning replaces the notice');
+  await shootBoth('alerts-cinevault-duplicate', cv);
+
+  // The overview lists every worker seen, the rollup with the days it wrote back.
+  await openTab('overview', cv);
+  const workers = await cv.$$eval('main [data-worker]', (ws) => ws.map((w) => w.dataset.worker));
+  assert.deepEqual(workers, ['collector', 'rollup', 'alert_evaluator']);
+  assert.match(await cv.textContent('main [data-worker="rollup"]'), /Days written back: Jan 10/);
+  await shoot('overview-cinevault-all-workers', 'light', cv);
+  await cv.unrouteAll();
+  await cv.close();
 });
 
 test('live tabs refresh every 15 s, and not while the page is hidden', async () => {

@@ -104,6 +104,25 @@ export function playbackLabel(type) {
   return PLAYBACK[type] ?? type ?? '–';
 }
 
+/** CineVault's media types (its `media_type` enum), in its order, with their labels. */
+export const MEDIA_TYPES = [
+  ['movies', 'Movies'],
+  ['tv_shows', 'TV shows'],
+  ['adult_movies', 'Adult movies'],
+  ['music', 'Music'],
+  ['music_videos', 'Music videos'],
+  ['home_videos', 'Home videos'],
+  ['other_videos', 'Other videos'],
+  ['images', 'Images'],
+  ['audiobooks', 'Audiobooks'],
+];
+const MEDIA_TYPE_LABELS = new Map(MEDIA_TYPES);
+/** "tv_shows" as "TV shows"; a value CineVault may add later as itself, made readable. */
+export function mediaTypeLabel(type) {
+  if (type === null || type === undefined || type === '') return '–';
+  return MEDIA_TYPE_LABELS.get(type) ?? String(type).replace(/_/g, ' ');
+}
+
 /** `YYYY-MM-DD` of a Date in UTC. */
 export function isoDay(date) {
   return date.toISOString().slice(0, 10);

@@ -3,10 +3,12 @@
 
 import { h, uid } from './dom.js';
 
+/** A message: kind `error`, `warning`, `ok` or `info`; `text` a string or nodes. */
 export function banner(kind, text) {
+  const icon = kind === 'error' || kind === 'warning' ? '!' : kind === 'ok' ? '✓' : 'i';
   return h('div', { class: `banner banner-${kind}`, role: kind === 'error' ? 'alert' : 'status' },
-    h('span', { class: 'banner-icon', 'aria-hidden': 'true', text: kind === 'error' ? '!' : kind === 'ok' ? '✓' : 'i' }),
-    h('span', { class: 'banner-text', text }));
+    h('span', { class: 'banner-icon', 'aria-hidden': 'true', text: icon }),
+    h('span', { class: 'banner-text' }, text));
 }
 
 export function loading(text = 'Loading…') {
@@ -43,7 +45,7 @@ export class Panel {
 
   show(...nodes) {
     this.status.replaceChildren();
-    const next = nodes.flat();
+    const next = nodes.flat().filter((n) => n !== null && n !== undefined && n !== false);
     const same = next.length === this.body.childNodes.length && next.every((n, i) => this.body.childNodes[i] === n);
     // Re-showing the same nodes (a chart being refreshed) leaves them where they are.
     if (!same) this.body.replaceChildren(...next);

@@ -517,3 +517,84 @@ async fn summaries_follow_every_pass_exactly() {
         .expect("fold");
     compare().await;
 }
+
+/// A pass never waits on CineVault: while CineVault's delete of an item is in flight (its
+/// transaction holds the item), the pass leaves that item's plays for later instead of
+/// waiting, so the two can never deadlock (PostgreSQL would then cancel one of them, maybe
+/// CineVault's). Once the delete is gone the pass catches up.
+#[tokio::test]
+async fn a_pass_leaves_an_item_cinevault_is_deleting_for_later_and_never_waits() {
+    let db = TestDb::cinevault().await;
+    let pool = pool(&db);
+    let c = db.client().await;
+    let ann = user(&c, "ann", "user").await;
+    let lib = library(&c, "Films", "movies").await;
+    let film = item(
+        &c,
+        lib,
+        "Harbor",
+        "movies",
+        Some(6000),
+        1,
+        Some("h264"),
+        "mp4",
+    )
+    .await;
+    let other = item(
+        &c,
+        lib,
+        "Storm",
+        "movies",
+        Some(6000),
+        1,
+        Some("h264"),
+        "mp4",
+    )
+    .await;
+    let now = Utc::now();
+    request(
+        &c,
+        ann,
+        film,
+        "direct_play",
+        now - Duration::minutes(20),
+        60,
+    )
+    .await;
+    request(
+        &c,
+        ann,
+        other,
+        "direct_play",
+        now - Duration::minutes(20),
+        60,
+    )
+    .await;
+
+    let mut cinevault = crate::common::connect(&db.url).await;
+    let deleting = cinevault.transaction().await.expect("tx");
+    deleting
+        .execute("DELETE FROM media_items WHERE id = $1", &[&film])
+        .await
+        .expect("CineVault's delete, not committed yet");
+    let started = std::time::Instant::now();
+    let p = pass(&pool, false).await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "the pass waited"
+    );
+    assert_eq!((p.deferred, p.inserted), (1, 1), "{p:?}");
+    assert_eq!(plays_of(&c, other).await.len(), 1);
+    assert!(plays_of(&c, film).await.is_empty());
+    deleting.rollback().await.expect("rollback");
+    let p = pass(&pool, false).await;
+    assert_eq!((p.deferred, p.inserted), (0, 1), "{p:?}");
+    assert_eq!(plays_of(&c, film).await.len(), 1);
+
+    // And the delete, committed, takes the item's play with it.
+    c.execute("DELETE FROM media_items WHERE id = $1", &[&film])
+        .await
+        .expect("CineVault's delete");
+    assert!(plays_of(&c, film).await.is_empty());
+    assert_eq!(pass(&pool, false).await.deferred, 0);
+}

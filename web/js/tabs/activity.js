@@ -1,9 +1,10 @@
 // Activity: who watched what, filtered by user, date range and media type, page by page;
 // and each user's totals.
 
+import { completionBasis, playDuration } from '../cinevault.js';
 import { h } from '../dom.js';
 import {
-  formatAgo, formatDateTime, formatDuration, formatMinutes, formatNumber, playbackLabel,
+  MEDIA_TYPES, formatAgo, formatDateTime, formatMinutes, formatNumber, mediaTypeLabel, playbackLabel,
 } from '../format.js';
 import { isAbort } from '../api.js';
 import { Panel, badge, field, setFieldError, table } from '../ui.js';
@@ -22,16 +23,20 @@ const COMPLETION = {
 function completion(entry) {
   const [text, tone] = COMPLETION[entry.completion_status] ?? [entry.completion_status, 'neutral'];
   const percent = entry.completion_percent === null ? '' : ` ${Math.round(entry.completion_percent)} %`;
-  return h('span', { class: 'completion' }, badge(text, tone), h('span', { class: 'muted small', text: percent }));
+  // What it was judged on: a tooltip, and the same words for screen readers.
+  const basis = completionBasis(entry);
+  return h('span', { class: 'completion', title: basis, 'data-completion-source': entry.completion_source },
+    badge(text, tone), h('span', { class: 'muted small', text: percent }),
+    h('span', { class: 'visually-hidden', text: ` ${basis}` }));
 }
 
 const COLUMNS = [
   { label: 'User', value: (e) => e.username },
   { label: 'Title', value: (e) => h('span', { class: 'title-cell', text: e.title }), class: 'wrap' },
-  { label: 'Type', value: (e) => e.media_type ?? '–' },
+  { label: 'Type', value: (e) => mediaTypeLabel(e.media_type) },
   { label: 'Playback', value: (e) => playbackLabel(e.playback_type) },
   { label: 'Started', value: (e) => formatDateTime(e.started_at) },
-  { label: 'Duration', value: (e) => formatDuration(e.duration_seconds), numeric: true },
+  { label: 'Duration', value: playDuration, numeric: true },
   { label: 'Completion', value: completion },
 ];
 
@@ -55,10 +60,11 @@ export default {
     const userSelect = h('select', { name: 'user_id' }, h('option', { value: '', text: 'All users' }));
     const from = h('input', { type: 'date', name: 'from', value: filters.from });
     const to = h('input', { type: 'date', name: 'to', value: filters.to });
-    const mediaType = h('input', {
-      type: 'text', name: 'media_type', list: 'media-types', value: filters.media_type,
-      placeholder: 'any', autocomplete: 'off', spellcheck: 'false',
-    });
+    // CineVault's media types, the only names the API accepts.
+    const mediaType = h('select', { name: 'media_type' },
+      h('option', { value: '', text: 'Any' }),
+      MEDIA_TYPES.map(([value, text]) => h('option', { value, text })));
+    mediaType.value = filters.media_type;
     const fields = {
       user_id: field('User', userSelect),
       from: field('From', from),
@@ -67,7 +73,6 @@ export default {
     };
     const form = h('form', { class: 'filters', 'aria-label': 'Filter the watch history', novalidate: true },
       Object.values(fields).map((f) => f.el),
-      h('datalist', { id: 'media-types' }, ['movie', 'episode', 'track'].map((t) => h('option', { value: t }))),
       h('div', { class: 'filter-actions' },
         h('button', { type: 'submit', class: 'btn btn-primary', text: 'Apply' }),
         h('button', {
@@ -142,7 +147,7 @@ export default {
         return;
       }
       Object.assign(filters, {
-        user_id: userSelect.value, from: from.value, to: to.value, media_type: mediaType.value.trim(),
+        user_id: userSelect.value, from: from.value, to: to.value, media_type: mediaType.value,
       });
       loadFeed();
     });

@@ -1,11 +1,13 @@
 // Alerts: notification channels (create, edit, test, delete), alert rules (create, edit,
 // delete) and the delivery log. Forms check what they can before sending and show the
-// API's own message, on the field it names, when it refuses.
+// API's own message, on the field it names, when it refuses. On CineVault's database, a
+// notice about CineVault's own alert evaluator, which sends the same rules' alerts.
 
 import { isAbort } from '../api.js';
+import { duplicateAlertsBanner, isCinevault, workersNotice } from '../cinevault.js';
 import { h } from '../dom.js';
 import { formatAgo, formatDateTime, formatDuration, formatNumber } from '../format.js';
-import { Panel, badge, banner, field, setFieldError, table } from '../ui.js';
+import { Panel, badge, banner, failure, field, setFieldError, table } from '../ui.js';
 
 const CHANNEL_TYPES = [
   ['discord', 'Discord'],
@@ -38,6 +40,7 @@ const CONDITIONS = {
 };
 
 const KIND = { alert: ['Alert', 'danger'], resolved: ['Resolved', 'ok'], test: ['Test', 'accent'] };
+const SENT_BY = { sidecar: 'Sidecar', cinevault: 'CineVault' };
 
 function typeLabel(type) {
   return (CHANNEL_TYPES.find(([v]) => v === type) ?? [type, type])[1];
@@ -91,7 +94,9 @@ export default {
     const channelPanel = new Panel('Notification channels', { className: 'panel-wide', actions: [newChannel], note: 'Webhook targets; URLs are shown masked.' });
     const rulePanel = new Panel('Alert rules', { className: 'panel-wide', actions: [newRule], note: 'Evaluated by the sidecar every few minutes.' });
     const logPanel = new Panel('Alert log', { className: 'panel-wide', note: 'The last 100 deliveries, newest first.' });
-    view.root.append(h('div', { class: 'grid' }, channelPanel.el, rulePanel.el, logPanel.el), dialog);
+    // Filled on CineVault's database only.
+    const notice = h('div', { class: 'notice-slot panel-wide' });
+    view.root.append(h('div', { class: 'grid' }, notice, channelPanel.el, rulePanel.el, logPanel.el), dialog);
 
     const openDialog = (title, content, opener) => {
       dialog.returnFocus = opener ?? document.activeElement;
@@ -435,6 +440,7 @@ export default {
         class: 'wrap',
       },
       { label: 'Tries', value: (l) => formatNumber(l.attempts), numeric: true },
+      { label: 'Sent by', value: (l) => SENT_BY[l.sent_by] ?? l.sent_by ?? '–' },
     ];
 
     const loadLog = () => view.load(logPanel, 'the alert log', async () => {
@@ -445,6 +451,25 @@ export default {
       }));
     });
 
+    const loadNotice = async () => {
+      try {
+        const status = await view.api('/status');
+        // Both send: the warning says so (and how to stop it); otherwise what was seen.
+        if (status.settings?.evaluate_alerts === false) {
+          rulePanel.note.textContent = isCinevault(status)
+            ? 'The sidecar evaluates none of them (--evaluate-alerts false): CineVault’s own evaluator sends their alerts.'
+            : 'Not evaluated: the sidecar runs with --evaluate-alerts false.';
+        }
+        notice.replaceChildren(duplicateAlertsBanner(status)
+          ?? workersNotice(status, { only: ['alert_evaluator'], title: 'CineVault’s alert evaluator', full: false })
+          ?? '');
+      } catch (err) {
+        if (isAbort(err) || !view.alive || err?.status === 401) return;
+        notice.replaceChildren(banner('error', failure('the server status', err)));
+      }
+    };
+
+    loadNotice();
     loadChannels();
     loadRules();
     loadLog();

@@ -1,10 +1,8 @@
 // Library Health: per library, how complete its metadata is and what its files are made of.
 
 import { h } from '../dom.js';
-import { formatBytes, formatNumber, formatPercent } from '../format.js';
+import { formatBytes, formatNumber, formatPercent, mediaTypeLabel } from '../format.js';
 import { Panel, empty, meter, statCard } from '../ui.js';
-
-const TYPE = { movies: 'Movies', shows: 'Shows', music: 'Music', other: 'Other' };
 
 function distribution(title, items, total) {
   if (!items.length) return null;
@@ -33,7 +31,7 @@ function libraryCard(lib, storage) {
   const tone = lib.metadata_completeness_percent >= 90 ? 'ok' : lib.metadata_completeness_percent >= 70 ? 'warning' : 'danger';
   return h('article', { class: 'library', 'data-library': name },
     h('header', { class: 'library-head' },
-      h('div', {}, h('h3', { text: name }), h('span', { class: 'muted small', text: TYPE[lib.library_type] ?? lib.library_type ?? 'items without a library' })),
+      h('div', {}, h('h3', { text: name }), h('span', { class: 'muted small', text: lib.library_type ? mediaTypeLabel(lib.library_type) : 'items without a library' })),
       h('div', { class: 'library-size' },
         h('span', { class: 'library-count', text: `${formatNumber(lib.total_items)} items` }),
         h('span', { class: 'muted small', text: formatBytes(storage?.total_bytes ?? null) }))),

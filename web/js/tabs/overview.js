@@ -1,11 +1,14 @@
-// Overview: today's figures as stat cards, CPU/memory/disk gauges, and the daily trends.
+// Overview: today's figures as stat cards, CPU/memory/disk gauges, and the daily trends; on
+// CineVault's database, a notice about CineVault's own workers.
 
+import { isAbort } from '../api.js';
+import { workersNotice } from '../cinevault.js';
 import { h } from '../dom.js';
 import { ChartBox, fade, gaugeConfig, palette } from '../charts.js';
 import {
   diskUsePercent, formatAgo, formatBytes, formatDay, formatGb, formatMinutes, formatNumber, formatPercent, isoDay,
 } from '../format.js';
-import { Panel, empty, segmented, statCard } from '../ui.js';
+import { Panel, banner, empty, failure, segmented, statCard } from '../ui.js';
 
 let trendDays = 30;
 
@@ -24,6 +27,16 @@ function cards(o) {
       tone: o.transcode_failures_today > 0 ? 'danger' : null,
       sub: o.transcode_failures_today > 0 ? 'see Transcodes' : 'none',
     }));
+}
+
+/** "29 of today's 54 plays from CineVault's request rows", when any are. */
+function sourceLine(o) {
+  const fromCinevault = o.plays_today_by_source?.cinevault ?? 0;
+  if (!fromCinevault) return null;
+  return h('p', {
+    class: 'muted small', 'data-plays-source': 'cinevault',
+    text: `${formatNumber(fromCinevault)} of today’s ${formatNumber(o.plays_today)} plays from CineVault’s request rows, grouped into plays by the sidecar.`,
+  });
 }
 
 function gauge(box, title, value, detail) {
@@ -88,11 +101,24 @@ export default {
     });
     const boxes = ['CPU', 'Memory', 'Disk'].map((n) => view.track(new ChartBox(`${n} usage gauge`, { className: 'chart chart-gauge' })));
     const trends = view.track(new ChartBox('Daily plays, unique users and watch hours', { className: 'chart chart-tall' }));
-    view.root.append(h('div', { class: 'grid' }, today.el, health.el, trendsPanel.el));
+    // Filled on CineVault's database only; empty (and taking no room) on a standalone one.
+    const notice = h('div', { class: 'notice-slot panel-wide' });
+    view.root.append(h('div', { class: 'grid' }, notice, today.el, health.el, trendsPanel.el));
+
+    const loadNotice = async () => {
+      try {
+        const status = await view.api('/status');
+        notice.replaceChildren(workersNotice(status) ?? '');
+      } catch (err) {
+        if (isAbort(err) || !view.alive || err?.status === 401) return;
+        // A failed refresh keeps the last notice; with none yet, the failure is shown.
+        if (!notice.querySelector('[data-notice]')) notice.replaceChildren(banner('error', failure('the server status', err)));
+      }
+    };
 
     const loadOverview = () => view.load(today, 'the overview', async () => {
       const o = await view.api('/analytics/overview');
-      today.show(cards(o));
+      today.show(cards(o), sourceLine(o));
       const diskPercent = diskUsePercent(o.disk_used_gb, o.disk_free_gb);
       if (!o.metrics_recorded_at) {
         health.show(empty('No system metrics yet: the collector writes its first reading within a minute.'));
@@ -123,8 +149,9 @@ export default {
     });
 
     const refresh = async () => {
-      await loadOverview();
+      await Promise.all([loadOverview(), loadNotice()]);
     };
+    loadNotice();
     loadOverview();
     loadTrends();
     return { refresh };

@@ -1,9 +1,10 @@
 // Streams: what is playing now, what played recently, and how it was delivered.
 
 import { isAbort } from '../api.js';
+import { playDuration } from '../cinevault.js';
 import { h } from '../dom.js';
 import { ChartBox, palette } from '../charts.js';
-import { formatBytes, formatDateTime, formatDuration, formatNumber, formatPercent, playbackLabel } from '../format.js';
+import { formatBytes, formatDateTime, formatNumber, formatPercent, playbackLabel } from '../format.js';
 import { Panel, badge, empty, segmented, table } from '../ui.js';
 
 let breakdownDays = 30;
@@ -25,7 +26,7 @@ const ACTIVE = [
   { label: 'Quality', value: quality },
   { label: 'Client', value: (s) => s.client_info ?? '–' },
   { label: 'Started', value: (s) => formatDateTime(s.started_at) },
-  { label: 'Duration', value: (s) => formatDuration(s.duration_seconds), numeric: true },
+  { label: 'Duration', value: playDuration, numeric: true },
   { label: 'Served', value: (s) => formatBytes(s.bytes_served), numeric: true },
 ];
 
@@ -36,7 +37,7 @@ const RECENT = [
   { label: 'Quality', value: quality },
   { label: 'Started', value: (s) => formatDateTime(s.started_at) },
   { label: 'Ended', value: (s) => formatDateTime(s.ended_at) },
-  { label: 'Duration', value: (s) => formatDuration(s.duration_seconds), numeric: true },
+  { label: 'Duration', value: playDuration, numeric: true },
   { label: 'Served', value: (s) => formatBytes(s.bytes_served), numeric: true },
 ];
 
@@ -82,6 +83,7 @@ export default {
     const chart = view.track(new ChartBox('Sessions by playback type'));
     const legend = h('ul', { class: 'legend-list', 'aria-label': 'Sessions by playback type' });
     const breakdownBody = h('div', { class: 'breakdown' }, chart.el, legend);
+    const sourceLine = h('p', { class: 'muted small', 'data-plays-source': 'cinevault' });
     view.root.append(h('div', { class: 'grid' }, active.el, breakdown.el, recent.el));
 
     const loadStreams = async () => {
@@ -112,7 +114,10 @@ export default {
         h('span', { class: 'num', text: `${formatNumber(t.count)} · ${formatPercent(t.percent)}` }))),
       h('li', { class: 'legend-total' }, h('span'), h('span', { class: 'legend-name', text: 'All sessions' }), h('span'),
         h('span', { class: 'num', text: formatNumber(answer.total) })));
-      breakdown.show(breakdownBody);
+      // On CineVault's database: how many of these plays the sidecar grouped from its rows.
+      const fromCinevault = answer.plays_by_source?.cinevault ?? 0;
+      sourceLine.textContent = `${formatNumber(fromCinevault)} of these ${formatNumber(answer.total)} sessions from CineVault’s request rows, grouped into plays by the sidecar.`;
+      breakdown.show(breakdownBody, fromCinevault ? sourceLine : null);
       chart.render(breakdownConfig(answer));
     });
 
