@@ -559,6 +559,14 @@ test('on CineVault’s database the top bar says so and the overview shows CineV
   assert.match(await cv.textContent('[data-plays-source="cinevault"]'),
     /^[\d,.]+ of today’s [\d,.]+ plays from CineVault’s request rows/);
   await shootBoth('overview-cinevault', cv);
+  // The notice fits a phone's width too.
+  await cv.setViewportSize({ width: 390, height: 844 });
+  await cv.click('main details.schema-changes summary');
+  const overflow = await cv.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the overview scrolls sideways by ${overflow}px`);
+  await cv.screenshot({ path: path.join(SHOTS, 'overview-cinevault-phone-light.png') });
+  await cv.click('main details.schema-changes summary');
+  await cv.setViewportSize({ width: 1440, height: 900 });
 });
 
 test('on CineVault’s database the activity filters by CineVault’s media types and shows grouped plays', async () => {
