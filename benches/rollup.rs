@@ -44,7 +44,7 @@ async fn main() -> anyhow::Result<()> {
         .query_one(
             &format!(
                 "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {}",
-                rollup::COMPUTE_SQL
+                rollup::COMPUTE_SQL.as_str()
             ),
             &[&from, &to],
         )

@@ -51,13 +51,14 @@ CREATE TABLE IF NOT EXISTS cinevault_plays_state (
 CREATE INDEX IF NOT EXISTS idx_stream_sessions_cinevault_ended
     ON stream_sessions (ended_at) WHERE source = 'cinevault';
 
--- The ingest API's sessions, read through the view: range figures over days read only these
--- columns (an index-only scan), and watch-activity pages by user in keyset order. They
--- replace the first release's indexes of the same shape over every row.
+-- The ingest API's sessions: range figures over days read only these columns (an index-only
+-- scan), and watch-activity pages by user in keyset order. They replace the first release's
+-- indexes of the same shape over every row. (The hot queries read the two sides of `plays`
+-- themselves: src/analytics/plays.rs says why.)
 DROP INDEX IF EXISTS idx_stream_sessions_started_cover;
 DROP INDEX IF EXISTS idx_stream_sessions_user_started;
 CREATE INDEX IF NOT EXISTS idx_stream_sessions_ingest_started ON stream_sessions (started_at, id)
-    INCLUDE (user_id, playback_type, duration_seconds, bytes_served)
+    INCLUDE (user_id, playback_type, duration_seconds, bytes_served, source)
     WHERE source <> 'cinevault';
 CREATE INDEX IF NOT EXISTS idx_stream_sessions_ingest_user_started
     ON stream_sessions (user_id, started_at DESC, id DESC) WHERE source <> 'cinevault';

@@ -8,6 +8,7 @@
 pub mod library_health;
 pub mod overview;
 pub mod period;
+pub mod plays;
 pub mod storage;
 pub mod streams;
 pub mod system;

@@ -1,5 +1,7 @@
 //! `GET /analytics/overview`: the dashboard's stat cards and gauges in one answer.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -7,6 +9,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, GenericClient, IsolationLevel};
 
 use super::period::{today, today_bounds, week_bounds, week_monday};
+use super::plays;
 use super::system::latest_for_overview;
 use super::DbResult;
 
@@ -53,8 +56,21 @@ pub struct AnalyticsOverview {
 /// and the week's count are separate range scans: the distinct-user count then sorts today's
 /// sessions only, and the week needs only a count (index-only with
 /// `idx_stream_sessions_started_cover`, migration 27).
-const FIGURES_SQL: &str = "\
-WITH today AS (
+static FIGURES_SQL: LazyLock<String> = LazyLock::new(|| {
+    let today = plays::union(&[
+        "user_id",
+        "bytes_served",
+        "watch_seconds",
+        "playback_type",
+        "source",
+        "started_at",
+    ]);
+    let week = plays::each_side(
+        "SELECT count(*) AS n FROM {plays} AND s.started_at >= $3 AND s.started_at < $4",
+    );
+    let active = plays::union(&["is_active"]);
+    format!(
+        "WITH today AS (
     SELECT count(*) AS plays_today,
            count(DISTINCT user_id) AS users_today,
            COALESCE(sum(bytes_served), 0)::int8 AS bytes_today,
@@ -63,17 +79,18 @@ WITH today AS (
            count(*) FILTER (WHERE playback_type = 'direct_play') AS direct_plays_today,
            count(*) FILTER (WHERE playback_type = 'direct_stream') AS direct_streams_today,
            count(*) FILTER (WHERE source = 'cinevault') AS cinevault_plays_today
-    FROM plays
+    FROM {today} p
     WHERE started_at >= $1 AND started_at < $2
 )
 SELECT today.*,
-       (SELECT count(*) FROM plays WHERE started_at >= $3 AND started_at < $4)
-           AS plays_week,
-       (SELECT count(*) FROM plays WHERE is_active) AS active_streams,
+       (SELECT sum(n)::int8 FROM ({week}) w) AS plays_week,
+       (SELECT count(*) FROM {active} p WHERE is_active) AS active_streams,
        (SELECT count(*) FROM transcode_history WHERE completed_at IS NULL) AS active_transcodes,
        (SELECT count(*) FROM transcode_history
         WHERE started_at >= $1 AND started_at < $2 AND success = false) AS failures_today
-FROM today";
+FROM today"
+    )
+});
 
 /// The catalogue's size: a pass over `media_items` (CineVault's table, which the sidecar neither
 /// indexes nor triggers on), the costliest part of the answer. With a second connection the pass
@@ -179,7 +196,7 @@ async fn compute(
     let (week_start, week_end) = week_bounds(tz, now);
     let bounds: [&(dyn ToSql + Sync); 4] = [&day_start, &day_end, &week_start, &week_end];
     let (row, (library_items, library_bytes), latest) = tokio::try_join!(
-        client.query_one(FIGURES_SQL, &bounds),
+        client.query_one(FIGURES_SQL.as_str(), &bounds),
         library,
         latest_for_overview(client, own_host),
     )?;

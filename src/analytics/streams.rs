@@ -1,6 +1,8 @@
 //! `GET /analytics/streams` (active and recent sessions) and `GET /analytics/streams/breakdown`
 //! (plays per playback type over the last N days).
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -9,6 +11,7 @@ use uuid::Uuid;
 
 use super::overview::PlaysBySource;
 use super::period::last_days_start;
+use super::plays;
 use super::{percent, DbResult};
 use crate::ingest::events::PlaybackType;
 
@@ -81,30 +84,47 @@ pub struct StreamList {
     pub recent: Vec<StreamSession>,
 }
 
-const SESSION_SELECT: &str = "\
-SELECT s.id, s.user_id, u.username::text AS username, s.media_item_id, m.title::text AS title,
-       m.media_type::text AS media_type, s.playback_type, s.quality, s.codec, s.resolution,
-       s.container, s.client_info, s.watch_seconds, s.bytes_served, s.started_at, s.ended_at,
-       s.is_active, s.source, s.request_rows, s.duration_source
-FROM plays s
-JOIN users u ON u.id = s.user_id
-JOIN media_items m ON m.id = s.media_item_id";
+/// The play columns an entry shows (the names and title come from the joins).
+const COLUMNS: [&str; 17] = [
+    "id",
+    "user_id",
+    "media_item_id",
+    "playback_type",
+    "quality",
+    "codec",
+    "resolution",
+    "container",
+    "client_info",
+    "watch_seconds",
+    "bytes_served",
+    "started_at",
+    "ended_at",
+    "is_active",
+    "source",
+    "request_rows",
+    "duration_source",
+];
+const NAMES: &str =
+    "u.username::text AS username, m.title::text AS title, m.media_type::text AS media_type";
+const JOINS: &str = "JOIN users u ON u.id = s.user_id JOIN media_items m ON m.id = s.media_item_id";
+
+/// Every active play (each side's active rows through their partial indexes), newest first.
+static ACTIVE_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT p.*, {NAMES} FROM {} p
+         JOIN users u ON u.id = p.user_id JOIN media_items m ON m.id = p.media_item_id
+         WHERE p.is_active ORDER BY p.started_at DESC, p.id DESC",
+        plays::union(&COLUMNS)
+    )
+});
+
+static RECENT_SQL: LazyLock<String> =
+    LazyLock::new(|| plays::newest_first(&COLUMNS, NAMES, JOINS, "NOT s.is_active", "$1"));
 
 pub async fn list(client: &impl GenericClient) -> DbResult<StreamList> {
-    let active = client
-        .query(
-            &format!("{SESSION_SELECT} WHERE s.is_active ORDER BY s.started_at DESC, s.id DESC"),
-            &[],
-        )
-        .await?;
+    let active = client.query(ACTIVE_SQL.as_str(), &[]).await?;
     let recent = client
-        .query(
-            &format!(
-                "{SESSION_SELECT} WHERE NOT s.is_active
-                 ORDER BY s.started_at DESC, s.id DESC LIMIT $1"
-            ),
-            &[&RECENT_SESSIONS],
-        )
+        .query(RECENT_SQL.as_str(), &[&RECENT_SESSIONS])
         .await?;
     Ok(StreamList {
         active: active
@@ -139,6 +159,19 @@ pub struct StreamTypeBreakdown {
     pub plays_by_source: PlaysBySource,
 }
 
+/// Each side counts its own plays (in its own index), then the two are added up.
+static BREAKDOWN_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT playback_type::text, sum(n)::int8 AS n, sum(cinevault)::int8 AS cinevault
+         FROM ({}) counts GROUP BY playback_type ORDER BY playback_type",
+        plays::each_side(
+            "SELECT {playback_type} AS playback_type, count(*) AS n,
+                    count(*) FILTER (WHERE {source} = 'cinevault') AS cinevault
+             FROM {plays} AND s.started_at >= $1 GROUP BY 1"
+        )
+    )
+});
+
 pub async fn breakdown(
     client: &impl GenericClient,
     tz: Tz,
@@ -146,14 +179,7 @@ pub async fn breakdown(
     now: DateTime<Utc>,
 ) -> DbResult<StreamTypeBreakdown> {
     let since = last_days_start(tz, now, days);
-    let rows = client
-        .query(
-            "SELECT playback_type::text, count(*) AS n,
-                    count(*) FILTER (WHERE source = 'cinevault') AS cinevault
-             FROM plays WHERE started_at >= $1 GROUP BY playback_type ORDER BY playback_type",
-            &[&since],
-        )
-        .await?;
+    let rows = client.query(BREAKDOWN_SQL.as_str(), &[&since]).await?;
     let mut counts: Vec<(String, i64)> = PlaybackType::ALL
         .iter()
         .map(|t| (t.as_str().to_owned(), 0))

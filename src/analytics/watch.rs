@@ -8,7 +8,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{GenericClient, Row};
 use uuid::Uuid;
 
-use super::DbResult;
+use super::{plays, DbResult};
 
 /// A watch is complete once it has played this share of the item's runtime (decisions.md §3).
 pub const COMPLETION_THRESHOLD_PERCENT: i64 = 90;
@@ -184,52 +184,64 @@ pub struct WatchActivityPage {
     pub next_cursor: Option<String>,
 }
 
+/// The play columns an entry shows (names, title and runtime come from the joins).
+const COLUMNS: [&str; 14] = [
+    "id",
+    "user_id",
+    "media_item_id",
+    "playback_type",
+    "started_at",
+    "ended_at",
+    "watch_seconds",
+    "is_active",
+    "source",
+    "request_rows",
+    "duration_source",
+    "position_seconds",
+    "history_completed",
+    "bytes_served",
+];
+
 pub async fn page(
     client: &impl GenericClient,
     filter: &WatchFilter,
 ) -> DbResult<WatchActivityPage> {
     let limit = filter.limit.clamp(1, MAX_LIMIT);
     let fetch = limit + 1;
-    let mut sql = String::from(
-        "SELECT s.id, s.user_id, u.username::text AS username, s.media_item_id,
-                m.title::text AS title, m.media_type::text AS media_type, s.playback_type,
-                s.started_at, s.ended_at, s.watch_seconds, m.duration_seconds AS runtime_seconds,
-                s.is_active, s.source, s.request_rows, s.duration_source, s.position_seconds,
-                s.history_completed
-         FROM plays s
-         JOIN users u ON u.id = s.user_id
-         JOIN media_items m ON m.id = s.media_item_id
-         WHERE true",
-    );
+    let mut clauses = vec!["true".to_owned()];
     let mut params: Vec<&(dyn ToSql + Sync)> = Vec::new();
-    // Each filter appends its clause with the next placeholder number.
+    // Each filter adds its clause with the next placeholder number.
     if let Some(user) = &filter.user_id {
         params.push(user);
-        sql.push_str(&format!(" AND s.user_id = ${}", params.len()));
+        clauses.push(format!("s.user_id = ${}", params.len()));
     }
     if let Some(from) = &filter.from {
         params.push(from);
-        sql.push_str(&format!(" AND s.started_at >= ${}", params.len()));
+        clauses.push(format!("s.started_at >= ${}", params.len()));
     }
     if let Some(to) = &filter.to {
         params.push(to);
-        sql.push_str(&format!(" AND s.started_at < ${}", params.len()));
+        clauses.push(format!("s.started_at < ${}", params.len()));
     }
     if let Some(kind) = &filter.media_type {
         params.push(kind);
-        sql.push_str(&format!(" AND m.media_type::text = ${}", params.len()));
+        clauses.push(format!("m.media_type::text = ${}", params.len()));
     }
     if let Some(cursor) = &filter.after {
         params.push(&cursor.started_at);
         params.push(&cursor.id);
         let n = params.len();
-        sql.push_str(&format!(" AND (s.started_at, s.id) < (${}, ${n})", n - 1));
+        clauses.push(format!("(s.started_at, s.id) < (${}, ${n})", n - 1));
     }
     params.push(&fetch);
-    sql.push_str(&format!(
-        " ORDER BY s.started_at DESC, s.id DESC LIMIT ${}",
-        params.len()
-    ));
+    let sql = plays::newest_first(
+        &COLUMNS,
+        "u.username::text AS username, m.title::text AS title,
+         m.media_type::text AS media_type, m.duration_seconds AS runtime_seconds",
+        "JOIN users u ON u.id = s.user_id JOIN media_items m ON m.id = s.media_item_id",
+        &clauses.join(" AND "),
+        &format!("${}", params.len()),
+    );
     let rows = client.query(&sql, &params).await?;
     let mut entries = rows
         .iter()

@@ -1,5 +1,7 @@
 //! The collector's SQL: one row per run, and the retention purge.
 
+use std::sync::LazyLock;
+
 use anyhow::Context;
 use chrono::Utc;
 
@@ -11,6 +13,20 @@ use crate::state::AppState;
 const PURGE_BATCH: i64 = 10_000;
 const PURGE_BATCHES_PER_RUN: usize = 20;
 const PURGE_LOCK: i64 = crate::db::locks::PURGE;
+
+/// One row; the live counts are read in the same statement.
+static INSERT_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO system_metrics (host, cpu_percent, memory_percent, memory_used_mb,
+             gpu_encoder_percent, gpu_memory_percent, gpu_temp_celsius, disk_total_gb,
+             disk_used_gb, disk_free_gb, active_streams, active_transcodes, recorded_at)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+             (SELECT count(*) FROM {} p WHERE is_active),
+             (SELECT count(*) FROM transcode_history WHERE completed_at IS NULL),
+             $11",
+        crate::analytics::plays::union(&["is_active"])
+    )
+});
 
 pub async fn insert(state: &AppState, s: &Snapshot) -> anyhow::Result<()> {
     let client = state
@@ -28,17 +44,7 @@ pub async fn insert(state: &AppState, s: &Snapshot) -> anyhow::Result<()> {
         .disk
         .map(|d| (d.total_gb() as f32, d.used_gb() as f32, d.free_gb() as f32))
         .unwrap_or((0.0, 0.0, 0.0));
-    let stmt = client
-        .prepare_cached(
-            "INSERT INTO system_metrics (host, cpu_percent, memory_percent, memory_used_mb,
-                 gpu_encoder_percent, gpu_memory_percent, gpu_temp_celsius, disk_total_gb,
-                 disk_used_gb, disk_free_gb, active_streams, active_transcodes, recorded_at)
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-                 (SELECT count(*) FROM plays WHERE is_active),
-                 (SELECT count(*) FROM transcode_history WHERE completed_at IS NULL),
-                 $11",
-        )
-        .await?;
+    let stmt = client.prepare_cached(INSERT_SQL.as_str()).await?;
     client
         .execute(
             &stmt,

@@ -110,6 +110,13 @@ pub async fn metrics(
     Ok(([(CONTENT_TYPE, content_type)], body).into_response())
 }
 
+static ACTIVE_BY_TYPE_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT playback_type::text, count(*) FROM {} p WHERE is_active GROUP BY 1",
+        crate::analytics::plays::union(&["playback_type", "is_active"])
+    )
+});
+
 /// Pool usage and live sessions are read now rather than tracked. The database query is
 /// bounded: when it is slow or away, the scrape still answers with the last values.
 async fn refresh_at_scrape(state: &AppState) {
@@ -130,12 +137,7 @@ async fn refresh_at_scrape(state: &AppState) {
     }
     let live = async {
         let client = state.pool.get().await?;
-        let rows = client
-            .query(
-                "SELECT playback_type::text, count(*) FROM plays WHERE is_active GROUP BY 1",
-                &[],
-            )
-            .await?;
+        let rows = client.query(ACTIVE_BY_TYPE_SQL.as_str(), &[]).await?;
         let transcodes: i64 = client
             .query_one(
                 "SELECT count(*) FROM transcode_history WHERE completed_at IS NULL",

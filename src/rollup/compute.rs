@@ -1,5 +1,7 @@
 //! One day's figures (issue 4) and their upsert into `daily_stats`.
 
+use std::sync::LazyLock;
+
 use anyhow::Context;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
@@ -82,8 +84,16 @@ impl DailyStat {
 /// up to the day's end (an item without `added_at` counts from the start). Sums are taken as
 /// `bigint`/`numeric` and clamped into the column's type, so no figure can overflow the
 /// INT/BIGINT columns (a saturated figure instead of a failed night).
-pub const COMPUTE_SQL: &str = "\
-WITH s AS (
+pub static COMPUTE_SQL: LazyLock<String> = LazyLock::new(|| {
+    let plays = crate::analytics::plays::union(&[
+        "user_id",
+        "watch_seconds",
+        "bytes_served",
+        "playback_type",
+        "started_at",
+    ]);
+    format!(
+        "WITH s AS (
     SELECT count(*) AS plays,
            count(DISTINCT user_id) AS users,
            COALESCE(sum(watch_seconds::bigint), 0)::numeric AS seconds,
@@ -91,7 +101,7 @@ WITH s AS (
            count(*) FILTER (WHERE playback_type = 'transcode') AS transcodes,
            count(*) FILTER (WHERE playback_type = 'direct_play') AS direct_plays,
            count(*) FILTER (WHERE playback_type = 'direct_stream') AS direct_streams
-    FROM plays
+    FROM {plays} p
     WHERE started_at >= $1 AND started_at < $2
 ), t AS (
     SELECT count(*) AS failures
@@ -118,7 +128,9 @@ SELECT LEAST(s.plays, 2147483647)::int4 AS total_plays,
        LEAST(m.library_size, 2147483647)::int4 AS library_size_total,
        LEAST(GREATEST(m.storage, -9223372036854775808), 9223372036854775807)::int8
            AS storage_used_bytes
-FROM s, t, m";
+FROM s, t, m"
+    )
+});
 
 /// The day's row in the sidecar's own copy and in the spec's `daily_stats` (which CineVault's
 /// rollup may overwrite: src/workers/coexistence.rs writes it back), in one statement.
@@ -173,7 +185,7 @@ pub async fn compute_day(
 ) -> anyhow::Result<DailyStat> {
     let (from, to) = day_bounds(tz, day);
     let row = client
-        .query_one(COMPUTE_SQL, &[&from, &to])
+        .query_one(COMPUTE_SQL.as_str(), &[&from, &to])
         .await
         .with_context(|| format!("computing the figures of {day}"))?;
     Ok(DailyStat::from_row(day, &row)?)

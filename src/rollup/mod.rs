@@ -179,7 +179,12 @@ async fn catch_up_days(
         Some(d) => d,
         None => {
             let earliest: Option<DateTime<Utc>> = client
-                .query_one("SELECT min(started_at) FROM plays", &[])
+                .query_one(
+                    "SELECT LEAST(
+                         (SELECT min(started_at) FROM stream_sessions WHERE source <> 'cinevault'),
+                         (SELECT min(started_at) FROM cinevault_plays))",
+                    &[],
+                )
                 .await
                 .context("reading the earliest stream session")?
                 .get(0);

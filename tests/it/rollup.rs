@@ -733,7 +733,7 @@ async fn a_day_is_an_index_range_scan_and_matches_an_independent_count() {
 
     // The plan of the rollup's own statement for one day: index range scans on started_at.
     let (from, to) = day_bounds(BERLIN, d("2025-06-15"));
-    let explain = format!("EXPLAIN (FORMAT JSON) {}", rollup::COMPUTE_SQL);
+    let explain = format!("EXPLAIN (FORMAT JSON) {}", rollup::COMPUTE_SQL.as_str());
     let plan: serde_json::Value = c
         .query_one(explain.as_str(), &[&from, &to])
         .await
