@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS cinevault_plays (
     -- 'requests' (request times) or 'unknown' (CineVault recorded only the start).
     duration_source    VARCHAR(20) NOT NULL
 );
-CREATE INDEX IF NOT EXISTS idx_cinevault_plays_started ON cinevault_plays (started_at, id)
+CREATE INDEX IF NOT EXISTS idx_cinevault_plays_started ON cinevault_plays (started_at)
     INCLUDE (user_id, playback_type, watch_seconds, bytes_served);
 CREATE INDEX IF NOT EXISTS idx_cinevault_plays_user_started
     ON cinevault_plays (user_id, started_at DESC, id DESC);
@@ -57,7 +57,7 @@ CREATE INDEX IF NOT EXISTS idx_stream_sessions_cinevault_ended
 -- themselves: src/analytics/plays.rs says why.)
 DROP INDEX IF EXISTS idx_stream_sessions_started_cover;
 DROP INDEX IF EXISTS idx_stream_sessions_user_started;
-CREATE INDEX IF NOT EXISTS idx_stream_sessions_ingest_started ON stream_sessions (started_at, id)
+CREATE INDEX IF NOT EXISTS idx_stream_sessions_ingest_started ON stream_sessions (started_at)
     INCLUDE (user_id, playback_type, duration_seconds, bytes_served, source)
     WHERE source <> 'cinevault';
 CREATE INDEX IF NOT EXISTS idx_stream_sessions_ingest_user_started

@@ -46,50 +46,57 @@ pub struct LibraryHealth {
 
 /// Each item's flags are computed once (`OFFSET 0` keeps the planner from copying the
 /// expressions into every aggregate). Text that is NULL, empty or only spaces is missing; the
-/// `LIKE ' %'` guard trims only text that starts with a space.
+/// `LIKE ' %'` guard trims only text that starts with a space. Genres are counted apart
+/// ([`GENRES_SQL`]), so the two passes can run at once.
 const COUNTS_SQL: &str = "\
-WITH genred AS (
-    SELECT DISTINCT mt.media_item_id
-    FROM media_tags mt JOIN tags t ON t.id = mt.tag_id
-    WHERE t.category = 'genre' AND btrim(t.name::text) <> ''
-), flags AS (
-    SELECT m.library_id,
-           NOT (m.description IS NULL OR m.description = ''
-                OR (m.description LIKE ' %' AND btrim(m.description) = '')) AS has_overview,
-           NOT (m.poster_path IS NULL OR m.poster_path = ''
-                OR (m.poster_path LIKE ' %' AND btrim(m.poster_path) = '')) AS has_poster,
-           m.year IS NOT NULL AS has_year,
-           g.media_item_id IS NOT NULL AS has_genres,
-           COALESCE(m.audio_format ILIKE '%atmos%', false) AS atmos
-    FROM media_items m LEFT JOIN genred g ON g.media_item_id = m.id
+WITH flags AS (
+    SELECT library_id,
+           NOT (description IS NULL OR description = ''
+                OR (description LIKE ' %' AND btrim(description) = '')) AS has_overview,
+           NOT (poster_path IS NULL OR poster_path = ''
+                OR (poster_path LIKE ' %' AND btrim(poster_path) = '')) AS has_poster,
+           year IS NOT NULL AS has_year,
+           COALESCE(audio_format ILIKE '%atmos%', false) AS atmos
+    FROM media_items
     OFFSET 0
 ), per AS (
     SELECT library_id,
            count(*) AS total,
-           count(*) FILTER (WHERE has_overview AND has_poster AND has_year AND has_genres)
-               AS complete,
            count(*) FILTER (WHERE NOT has_overview) AS missing_overview,
            count(*) FILTER (WHERE NOT has_poster) AS missing_poster,
            count(*) FILTER (WHERE NOT has_year) AS missing_year,
-           count(*) FILTER (WHERE NOT has_genres) AS missing_genres,
            count(*) FILTER (WHERE atmos) AS atmos
     FROM flags GROUP BY library_id
 )
 SELECT * FROM (
     SELECT l.id, l.name::text AS name, l.media_type::text AS library_type,
-           COALESCE(per.total, 0) AS total, COALESCE(per.complete, 0) AS complete,
+           COALESCE(per.total, 0) AS total,
            COALESCE(per.missing_overview, 0) AS missing_overview,
            COALESCE(per.missing_poster, 0) AS missing_poster,
            COALESCE(per.missing_year, 0) AS missing_year,
-           COALESCE(per.missing_genres, 0) AS missing_genres,
            COALESCE(per.atmos, 0) AS atmos, 0 AS last
     FROM libraries l LEFT JOIN per ON per.library_id = l.id
     UNION ALL
-    SELECT NULL, NULL, NULL, total, complete, missing_overview, missing_poster, missing_year,
-           missing_genres, atmos, 1
+    SELECT NULL, NULL, NULL, total, missing_overview, missing_poster, missing_year, atmos, 1
     FROM per WHERE library_id IS NULL
 ) x
 ORDER BY last, name, id";
+
+/// Per library, the items with at least one genre (CineVault's `tags` of category `genre`,
+/// through `media_tags`) and, of those, the complete ones (a description, a poster and a
+/// year too): a hash semi-join of the items with their genre links.
+const GENRES_SQL: &str = "\
+SELECT m.library_id, count(*) AS with_genres,
+       count(*) FILTER (
+           WHERE NOT (m.description IS NULL OR m.description = ''
+                      OR (m.description LIKE ' %' AND btrim(m.description) = ''))
+             AND NOT (m.poster_path IS NULL OR m.poster_path = ''
+                      OR (m.poster_path LIKE ' %' AND btrim(m.poster_path) = ''))
+             AND m.year IS NOT NULL) AS complete
+FROM media_items m
+WHERE m.id IN (SELECT mt.media_item_id FROM media_tags mt JOIN tags t ON t.id = mt.tag_id
+               WHERE t.category = 'genre' AND btrim(t.name::text) <> '')
+GROUP BY m.library_id";
 
 /// All four distributions in one pass over the raw columns (spelling variants such as
 /// trailing spaces are merged afterwards, in [`add`]); `grouping(...)` tells which set a row
@@ -122,23 +129,34 @@ fn add(list: &mut Vec<NameCount>, value: Option<&str>, missing: Option<&str>, n:
     }
 }
 
-/// The counts and the distributions are two passes over `media_items`: given two connections
-/// they run at once (the same client twice runs them one after the other).
+/// The counts, the genres and the distributions are three passes over `media_items`: given
+/// three connections they run at once (the same client more than once runs them one after
+/// the other).
 pub async fn reports(
     client: &impl GenericClient,
     second: &impl GenericClient,
+    third: &impl GenericClient,
 ) -> DbResult<LibraryHealth> {
-    let (counts, distributions) = tokio::try_join!(
+    let (counts, genres, distributions) = tokio::try_join!(
         client.query(COUNTS_SQL, &[]),
-        second.query(DISTRIBUTIONS_SQL, &[]),
+        second.query(GENRES_SQL, &[]),
+        third.query(DISTRIBUTIONS_SQL, &[]),
     )?;
+    let mut with_genres: BTreeMap<Option<Uuid>, (i64, i64)> = BTreeMap::new();
+    for row in &genres {
+        with_genres.insert(
+            row.try_get("library_id")?,
+            (row.try_get("with_genres")?, row.try_get("complete")?),
+        );
+    }
     let mut libraries = counts
         .iter()
         .map(|r| {
+            let library_id: Option<Uuid> = r.try_get("id")?;
             let total: i64 = r.try_get("total")?;
-            let complete: i64 = r.try_get("complete")?;
+            let (genred, complete) = with_genres.get(&library_id).copied().unwrap_or((0, 0));
             Ok(LibraryHealthReport {
-                library_id: r.try_get("id")?,
+                library_id,
                 name: r.try_get("name")?,
                 library_type: r.try_get("library_type")?,
                 total_items: total,
@@ -147,7 +165,7 @@ pub async fn reports(
                 missing_overview: r.try_get("missing_overview")?,
                 missing_poster: r.try_get("missing_poster")?,
                 missing_year: r.try_get("missing_year")?,
-                missing_genres: r.try_get("missing_genres")?,
+                missing_genres: total - genred,
                 video_codecs: Vec::new(),
                 audio_codecs: Vec::new(),
                 resolutions: Vec::new(),

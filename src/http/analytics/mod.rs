@@ -277,8 +277,15 @@ pub(crate) async fn get_library_health(
 ) -> AppResult<Json<LibraryHealth>> {
     let client = state.pool.get().await?;
     let spare = spare_connection(&state).await;
+    let other = spare_connection(&state).await;
     let second: &tokio_postgres::Client = spare.as_deref().unwrap_or(&client);
-    Ok(Json(library_health::reports(&**client, second).await?))
+    let third: &tokio_postgres::Client = match other.as_deref() {
+        Some(c) => c,
+        None => second,
+    };
+    Ok(Json(
+        library_health::reports(&**client, second, third).await?,
+    ))
 }
 
 #[utoipa::path(

@@ -384,7 +384,7 @@ async fn storage_and_library_health_per_library() {
         (empty.total_items, empty.total_bytes, empty.libraries.len()),
         (0, 0, 0)
     );
-    assert!(library_health::reports(&c, &c)
+    assert!(library_health::reports(&c, &c, &c)
         .await
         .expect("health")
         .libraries
@@ -411,12 +411,12 @@ async fn storage_and_library_health_per_library() {
 
     // Two connections run the two passes at once; the answer is the same.
     let c2 = db.client().await;
-    let h = library_health::reports(&c, &c2)
+    let h = library_health::reports(&c, &c2, &c)
         .await
         .expect("health")
         .libraries;
     assert_eq!(
-        library_health::reports(&c, &c)
+        library_health::reports(&c, &c, &c)
             .await
             .expect("health")
             .libraries,

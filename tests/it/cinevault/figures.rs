@@ -435,7 +435,7 @@ async fn every_analytics_figure_counts_cinevaults_rows_as_viewings() {
             (Some(w.shows), Some("tv_shows"), 1, 500_000_000)
         ]
     );
-    let health = library_health::reports(&c, &c2).await.expect("health");
+    let health = library_health::reports(&c, &c2, &c).await.expect("health");
     let films = &health.libraries[0];
     assert_eq!(
         (
