@@ -16,6 +16,7 @@ pub mod notifications;
 pub mod plays;
 pub mod rollup;
 pub mod secret;
+pub mod servers;
 pub mod state;
 pub mod workers;
 

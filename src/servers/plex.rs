@@ -1,0 +1,61 @@
+//! Plex: sessions, catalogue and
+//! webhooks. STUB: being written.
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+
+use super::client::{FetchError, Http};
+use super::model::{
+    BadWebhook, ItemPage, RemoteLibrary, RemoteSession, RemoteUser, ServerInfo, Webhook,
+};
+use crate::secret::Secret;
+
+#[derive(Debug, Clone)]
+pub struct Plex {
+    http: Http,
+}
+
+impl Plex {
+    pub fn new(base: &str, token: &Secret, timeout: std::time::Duration) -> Result<Self, String> {
+        let _ = token;
+        Ok(Self {
+            http: Http::new(base, Vec::new(), timeout, super::client::DEFAULT_MAX_BODY)?,
+        })
+    }
+
+    pub async fn info(&self) -> Result<ServerInfo, FetchError> {
+        let _ = &self.http;
+        Err(FetchError::Status(501))
+    }
+
+    pub async fn sessions(&self) -> Result<Vec<RemoteSession>, FetchError> {
+        Err(FetchError::Status(501))
+    }
+
+    pub async fn users(&self) -> Result<Vec<RemoteUser>, FetchError> {
+        Err(FetchError::Status(501))
+    }
+
+    pub async fn libraries(&self) -> Result<Vec<RemoteLibrary>, FetchError> {
+        Err(FetchError::Status(501))
+    }
+
+    pub async fn items(
+        &self,
+        library: &RemoteLibrary,
+        since: Option<DateTime<Utc>>,
+        start: usize,
+        limit: usize,
+    ) -> Result<ItemPage, FetchError> {
+        let _ = (library, since, start, limit);
+        Err(FetchError::Status(501))
+    }
+}
+
+pub async fn parse_webhook(
+    content_type: Option<&str>,
+    body: &Bytes,
+) -> Result<Webhook, BadWebhook> {
+    let _ = (content_type, body);
+    Err(BadWebhook::new("body", "not yet supported"))
+}
