@@ -479,6 +479,6 @@ mod tests {
         assert_eq!(PlayKey::parse(&k.to_key_string()), Some(k));
         assert_eq!(PlayKey::parse("a|b"), None);
         assert_eq!(clip("héllo", 2), "hé");
-        assert_eq!(ticks_to_seconds(123_456_789_0), 123);
+        assert_eq!(ticks_to_seconds(1_234_567_890), 123);
     }
 }
